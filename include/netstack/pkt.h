@@ -135,6 +135,12 @@ NS_API struct ns_pkt_pool *ns_pkt_pool_create(const struct ns_allocator *a,
  */
 NS_API void ns_pkt_pool_destroy(struct ns_pkt_pool *pool);
 
+/**
+ * Returns every cached packet struct and buffer to the allocator, for an
+ * embedder that wants memory back after a burst. Live packets are untouched.
+ */
+NS_API void ns_pkt_pool_shrink(struct ns_pkt_pool *pool);
+
 /** Pool counters, copied out by ns_pkt_pool_get_stats(). */
 struct ns_pkt_pool_stats {
         /** Packets handed out (ns_pkt_alloc, ns_pkt_clone, ns_pkt_copy and friends). */

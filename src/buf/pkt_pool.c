@@ -105,6 +105,11 @@ void ns_pkt_pool_destroy(struct ns_pkt_pool *pool)
         pool->dead = true;
 }
 
+void ns_pkt_pool_shrink(struct ns_pkt_pool *pool)
+{
+        drain_caches(pool);
+}
+
 void ns_pkt_pool_get_stats(const struct ns_pkt_pool *pool, struct ns_pkt_pool_stats *out)
 {
         *out = pool->st;

@@ -135,6 +135,36 @@ static void test_max_cached(void **state)
         ns_pkt_pool_destroy(pool);
 }
 
+static void test_shrink_returns_cached_memory(void **state)
+{
+        (void)state;
+        struct tracker t = { 0 };
+        struct ns_allocator a = tracker_allocator(&t);
+        struct ns_pkt_pool *pool = ns_pkt_pool_create(&a, NULL);
+        struct ns_pkt *keep = ns_pkt_alloc(pool, 0, 10);
+
+        /* One buffer cached in each size class, and one packet struct. */
+        ns_pkt_free(ns_pkt_alloc(pool, 0, 100));
+        ns_pkt_free(ns_pkt_alloc(pool, 0, 10000));
+        ns_pkt_free(ns_pkt_alloc(pool, 0, 40000));
+        assert_int_equal(stats(pool).cached, 3);
+        assert_int_equal(stats(pool).cached_pkts, 1);
+        assert_int_equal(t.live, 3 + 1 + 3); /* pool and keep; cached struct; 3 buffers */
+        ns_pkt_pool_shrink(pool);
+        struct ns_pkt_pool_stats st = stats(pool);
+        assert_int_equal(st.cached, 0);
+        assert_int_equal(st.cached_pkts, 0);
+        assert_int_equal(st.cached_bytes, 0);
+        assert_int_equal(t.live, 3); /* pool and keep */
+        assert_int_equal(st.in_use, 1);
+        /* The pool refills its caches as before. */
+        ns_pkt_free(ns_pkt_alloc(pool, 0, 100));
+        assert_int_equal(stats(pool).cached, 1);
+        ns_pkt_free(keep);
+        ns_pkt_pool_destroy(pool);
+        assert_int_equal(t.live, 0);
+}
+
 static void test_max_in_use(void **state)
 {
         (void)state;
@@ -425,6 +455,7 @@ int main(void)
                 cmocka_unit_test(test_all_memory_goes_through_the_allocator),
                 cmocka_unit_test(test_reuse_stops_mallocs),
                 cmocka_unit_test(test_max_cached),
+                cmocka_unit_test(test_shrink_returns_cached_memory),
                 cmocka_unit_test(test_max_in_use),
                 cmocka_unit_test(test_max_bytes),
                 cmocka_unit_test(test_size_overflow_refused),
