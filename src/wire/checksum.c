@@ -19,7 +19,14 @@
  * alignment head, a horizontal reduction and a feature check. Measured with
  * bench/ on an AMD EPYC (Zen 5); see bench/README.md.
  */
-#define VECTOR_MIN_BYTES 256
+#define VECTOR_MIN_BYTES 320
+
+static inline uint32_t load32(const uint8_t *p)
+{
+        uint32_t v;
+        memcpy(&v, p, sizeof(v));
+        return v;
+}
 
 static inline uint64_t load64(const uint8_t *p)
 {
@@ -54,9 +61,14 @@ static inline uint32_t swap16(uint32_t v)
         return ((v & 0xffu) << 8) | (v >> 8);
 }
 
-uint32_t ns__csum_native_scalar(const uint8_t *p, size_t len)
+/*
+ * Sum of nbytes (a multiple of 64) at p modulo 2^64 - 1. Kept out of line so
+ * that the short-buffer path inlined into the entry points needs no saved
+ * registers.
+ */
+static __attribute__((noinline)) uint64_t sum_bulk(const uint8_t *p, size_t nbytes)
 {
-        uint64_t s = 0;
+        const uint8_t *end = p + nbytes;
 #ifdef __SIZEOF_INT128__
         /*
          * Four independent 128-bit accumulators: the compiler emits add/adc
@@ -65,7 +77,7 @@ uint32_t ns__csum_native_scalar(const uint8_t *p, size_t len)
          * them back is exact.
          */
         unsigned __int128 a = 0, b = 0, c = 0, d = 0;
-        while (len >= 64) {
+        for (; p < end; p += 64) {
                 a += load64(p);
                 b += load64(p + 8);
                 c += load64(p + 16);
@@ -74,61 +86,115 @@ uint32_t ns__csum_native_scalar(const uint8_t *p, size_t len)
                 b += load64(p + 40);
                 c += load64(p + 48);
                 d += load64(p + 56);
-                p += 64;
-                len -= 64;
         }
         a += b;
         c += d;
         a += c;
-        s = add_carry((uint64_t)a, (uint64_t)(a >> 64));
+        return add_carry((uint64_t)a, (uint64_t)(a >> 64));
 #else
-        /* 32-bit halves into 64-bit accumulators cannot overflow before 2^32 words. */
+        /* 32-bit halves in 64-bit accumulators cannot overflow before 2^32 words. */
         uint64_t lo = 0, hi = 0;
-        while (len >= 16) {
-                uint64_t x = load64(p), y = load64(p + 8);
-                lo += (x & 0xffffffffu) + (y & 0xffffffffu);
-                hi += (x >> 32) + (y >> 32);
-                p += 16;
-                len -= 16;
+        for (; p < end; p += 8) {
+                uint64_t x = load64(p);
+                lo += x & 0xffffffffu;
+                hi += x >> 32;
         }
-        s = add_carry(lo, hi);
+        return add_carry(lo, hi);
 #endif
-        while (len >= 8) {
-                s = add_carry(s, load64(p));
-                p += 8;
-                len -= 8;
+}
+
+/*
+ * Sum of len < 64 bytes at p, starting at an even offset of the buffer: at
+ * most sixteen 32-bit words, which a 64-bit accumulator holds without
+ * carries. Straight-line code, one branch per size bit.
+ */
+static inline uint64_t sum_short(const uint8_t *p, size_t len)
+{
+        uint64_t t = 0, u = 0;
+        if (len & 32) {
+                t += (uint64_t)load32(p) + load32(p + 4) + load32(p + 8) + load32(p + 12);
+                u += (uint64_t)load32(p + 16) + load32(p + 20) + load32(p + 24) + load32(p + 28);
+                p += 32;
         }
-        /* What is left starts at an even offset, so no piece needs a shift. */
+        if (len & 16) {
+                t += (uint64_t)load32(p) + load32(p + 4);
+                u += (uint64_t)load32(p + 8) + load32(p + 12);
+                p += 16;
+        }
+        if (len & 8) {
+                t += load32(p);
+                u += load32(p + 4);
+                p += 8;
+        }
+        /* Every remaining piece starts at an even offset, so none needs a shift. */
         if (len & 4) {
-                uint32_t v;
-                memcpy(&v, p, sizeof(v));
-                s = add_carry(s, v);
+                t += load32(p);
                 p += 4;
         }
         if (len & 2) {
                 uint16_t v;
                 memcpy(&v, p, sizeof(v));
-                s = add_carry(s, v);
+                u += v;
                 p += 2;
         }
         if (len & 1) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-                s = add_carry(s, (uint64_t)*p << 8);
+                t += (uint64_t)*p << 8;
 #else
-                s = add_carry(s, *p);
+                t += *p;
 #endif
         }
-        return fold64(s);
+        return t + u;
 }
 
-/* Converts a native sum to the network-order partial sum and adds `initial`. */
+/* The scalar native sum, inlined into the public entry points. */
+static inline __attribute__((always_inline)) uint32_t native_scalar(const uint8_t *p, size_t len)
+{
+        if (len < 64)
+                return fold64(sum_short(p, len));
+        size_t bulk = len & ~(size_t)63;
+        uint64_t s = sum_bulk(p, bulk);
+        return fold64(add_carry(s, sum_short(p + bulk, len - bulk)));
+}
+
+uint32_t ns__csum_native_scalar(const uint8_t *p, size_t len)
+{
+        return native_scalar(p, len);
+}
+
+/*
+ * Converts a native sum to the network-order partial sum and adds `initial`
+ * (a partial sum, so <= 0xffff: two folding steps are enough).
+ */
 static inline uint32_t finish_partial(uint32_t native, uint32_t initial)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        return fold64((uint64_t)initial + native);
+        uint32_t s = initial + native;
 #else
-        return fold64((uint64_t)initial + swap16(native));
+        uint32_t s = initial + swap16(native);
 #endif
+        s = (s & 0xffffu) + (s >> 16);
+        return (s & 0xffffu) + (s >> 16);
+}
+
+/* The native sum of buffers of 64 bytes or more, by the fastest path this CPU has. */
+static __attribute__((noinline)) uint32_t native_large(const uint8_t *p, size_t len)
+{
+        if (len >= VECTOR_MIN_BYTES && ns__csum_have_avx2())
+                return ns__csum_native_avx2(p, len);
+        return native_scalar(p, len);
+}
+
+/*
+ * ns_csum_partial(), inlined into ns_checksum() as well. Short buffers stay
+ * on a leaf path with no calls.
+ */
+static inline __attribute__((always_inline)) uint32_t partial(const void *data, size_t len,
+                                                              uint32_t initial)
+{
+        const uint8_t *p = data;
+        uint32_t native = len < 64 ? fold64(sum_short(p, len)) : native_large(p, len);
+        return finish_partial(native, initial);
 }
 
 uint32_t ns__csum_partial_scalar(const void *data, size_t len, uint32_t initial)
@@ -143,13 +209,7 @@ uint32_t ns__csum_partial_avx2(const void *data, size_t len, uint32_t initial)
 
 uint32_t ns_csum_partial(const void *data, size_t len, uint32_t initial)
 {
-        const uint8_t *p = data;
-        uint32_t native;
-        if (len >= VECTOR_MIN_BYTES && ns__csum_have_avx2())
-                native = ns__csum_native_avx2(p, len);
-        else
-                native = ns__csum_native_scalar(p, len);
-        return finish_partial(native, initial);
+        return partial(data, len, initial);
 }
 
 uint32_t ns_csum_combine(uint32_t a, uint32_t b, size_t a_len)
@@ -162,7 +222,7 @@ uint32_t ns_csum_combine(uint32_t a, uint32_t b, size_t a_len)
 
 uint16_t ns_checksum(const void *data, size_t len)
 {
-        return ns_csum_finish(ns_csum_partial(data, len, 0));
+        return ns_csum_finish(partial(data, len, 0));
 }
 
 uint16_t ns_csum_update16(uint16_t old_csum, uint16_t old_word, uint16_t new_word)
