@@ -1,0 +1,122 @@
+/* IPv4 header codec; see ipv4.h for the contract. */
+#include "wire/ipv4.h"
+
+#include <string.h>
+
+#include <netstack/checksum.h>
+
+enum ns_ipv4_invalid ns_ipv4_validate(const uint8_t *p, size_t len)
+{
+        /* Nothing is read before 20 bytes are known to be present. */
+        if (len < NS_IPV4_MIN_HDR)
+                return NS_IPV4_TOO_SHORT;
+        if (ns_ipv4_version(p) != NS_IPV4_VERSION)
+                return NS_IPV4_BAD_VERSION;
+        size_t hlen = ns_ipv4_hdr_len(p);
+        if (hlen < NS_IPV4_MIN_HDR)
+                return NS_IPV4_BAD_IHL;
+        if (hlen > len)
+                return NS_IPV4_HDR_TRUNCATED;
+        size_t total = ns_ipv4_total_len(p);
+        if (total < hlen)
+                return NS_IPV4_TOTAL_LEN_SHORT;
+        if (total > len)
+                return NS_IPV4_TOTAL_LEN_LONG;
+        /* RFC 791 limits a datagram to 65535 bytes; a fragment whose payload
+         * would end past that in the original is malformed. 32-bit sums
+         * cannot wrap here: at most 65528 + 65515. */
+        if (ns_ipv4_frag_off(p) + (uint32_t)(total - hlen) > NS_IPV4_MAX_TOTAL)
+                return NS_IPV4_FRAG_TOO_LONG;
+        return NS_IPV4_VALID;
+}
+
+const char *ns_ipv4_invalid_name(enum ns_ipv4_invalid why)
+{
+        switch (why) {
+#define NS_IPV4_CASE(name, str) \
+        case name:              \
+                return str;
+                NS_IPV4_INVALID_TABLE(NS_IPV4_CASE)
+#undef NS_IPV4_CASE
+        }
+        return "unknown";
+}
+
+bool ns_ipv4_checksum_ok(const uint8_t *hdr, size_t hlen)
+{
+        return ns_checksum(hdr, hlen) == 0;
+}
+
+uint16_t ns_ipv4_compute_checksum(const uint8_t *hdr, size_t hlen)
+{
+        if (hlen < 12)
+                return ns_checksum(hdr, hlen);
+        /* Skip bytes 10..11; the first piece has even length. */
+        uint32_t s = ns_csum_partial(hdr, 10, 0);
+        s = ns_csum_combine(s, ns_csum_partial(hdr + 12, hlen - 12, 0), 10);
+        return ns_csum_finish(s);
+}
+
+void ns_ipv4_fill_checksum(uint8_t *hdr)
+{
+        ns_ipv4_set_checksum(hdr, ns_ipv4_compute_checksum(hdr, ns_ipv4_hdr_len(hdr)));
+}
+
+uint8_t ns_ipv4_dec_ttl(uint8_t *hdr)
+{
+        /* TTL shares a 16-bit word with the protocol (bytes 8..9). */
+        uint16_t old_word = ns_load_be16(hdr + 8);
+        uint8_t ttl = (uint8_t)(hdr[8] - 1);
+        hdr[8] = ttl;
+        uint16_t new_word = ns_load_be16(hdr + 8);
+        ns_ipv4_set_checksum(hdr, ns_csum_update16(ns_ipv4_checksum(hdr), old_word, new_word));
+        return ttl;
+}
+
+enum ns_ipv4_invalid ns_ipv4_parse(const uint8_t *p, size_t len, struct ns_ipv4_fields *out)
+{
+        enum ns_ipv4_invalid why = ns_ipv4_validate(p, len);
+        if (why != NS_IPV4_VALID)
+                return why;
+        out->tos = ns_ipv4_tos(p);
+        out->total_len = ns_ipv4_total_len(p);
+        out->id = ns_ipv4_id(p);
+        out->flags = ns_ipv4_flags(p);
+        out->frag_off = (uint16_t)ns_ipv4_frag_off(p);
+        out->ttl = ns_ipv4_ttl(p);
+        out->proto = ns_ipv4_proto(p);
+        out->src = ns_ipv4_src(p);
+        out->dst = ns_ipv4_dst(p);
+        out->options_len = (uint8_t)ns_ipv4_options_len(p);
+        out->options = out->options_len ? ns_ipv4_options(p) : NULL;
+        return NS_IPV4_VALID;
+}
+
+size_t ns_ipv4_emit(uint8_t *out, size_t cap, const struct ns_ipv4_fields *f)
+{
+        if (f->options_len > NS_IPV4_MAX_OPTS || (f->options_len && !f->options))
+                return 0;
+        if (f->flags > 7 || f->frag_off % NS_IPV4_FRAG_UNIT)
+                return 0;
+        size_t hlen = NS_IPV4_MIN_HDR + (((size_t)f->options_len + 3) & ~(size_t)3);
+        if (hlen > cap)
+                return 0;
+        ns_ipv4_set_version_ihl(out, hlen);
+        ns_ipv4_set_tos(out, f->tos);
+        ns_ipv4_set_total_len(out, f->total_len);
+        ns_ipv4_set_id(out, f->id);
+        ns_ipv4_set_flags_frag_off(out, f->flags, f->frag_off);
+        ns_ipv4_set_ttl(out, f->ttl);
+        ns_ipv4_set_proto(out, f->proto);
+        ns_ipv4_set_checksum(out, 0);
+        ns_ipv4_set_src(out, f->src);
+        ns_ipv4_set_dst(out, f->dst);
+        if (f->options_len) {
+                /* memmove: the caller may pass options already in place. */
+                memmove(out + NS_IPV4_MIN_HDR, f->options, f->options_len);
+                memset(out + NS_IPV4_MIN_HDR + f->options_len, 0,
+                       hlen - NS_IPV4_MIN_HDR - f->options_len);
+        }
+        ns_ipv4_fill_checksum(out);
+        return hlen;
+}
