@@ -1,0 +1,192 @@
+/* The routing table (core/route_table.h). */
+#include <string.h>
+
+#include <netstack/err.h>
+
+#include "core/route_table.h"
+
+/* Group of a prefix length: /32 is group 0, /0 is group 32. */
+static uint32_t group_of(uint8_t prefix_len)
+{
+        return 32u - prefix_len;
+}
+
+/* Table order: longer prefix, then lower destination, then lower metric,
+ * then older. Returns whether a sorts before b. */
+static bool slot_before(const struct ns_route_slot *a, const struct ns_route_slot *b)
+{
+        if (a->route.dst.prefix_len != b->route.dst.prefix_len)
+                return a->route.dst.prefix_len > b->route.dst.prefix_len;
+        if (a->route.dst.addr != b->route.dst.addr)
+                return a->route.dst.addr < b->route.dst.addr;
+        if (a->route.metric != b->route.metric)
+                return a->route.metric < b->route.metric;
+        return a->seq < b->seq;
+}
+
+static void recompute_starts(struct ns_route_table *t)
+{
+        uint32_t per_group[33] = { 0 };
+        for (uint32_t i = 0; i < t->count; i++)
+                per_group[group_of(t->slots[i].route.dst.prefix_len)]++;
+        t->start[0] = 0;
+        for (uint32_t g = 0; g < 33; g++)
+                t->start[g + 1] = t->start[g] + per_group[g];
+}
+
+/* First slot in [lo, hi) whose destination is >= addr; all slots in the
+ * range share one prefix length and are sorted by destination. */
+static uint32_t lower_bound(const struct ns_route_table *t, uint32_t lo, uint32_t hi, ns_ip4 addr)
+{
+        while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (t->slots[mid].route.dst.addr < addr)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+/* First slot of the run of routes to exactly dst (masked), and its end. */
+static uint32_t run_of(const struct ns_route_table *t, struct ns_ip4_prefix dst, uint32_t *end)
+{
+        uint32_t g = group_of(dst.prefix_len);
+        uint32_t i = lower_bound(t, t->start[g], t->start[g + 1], dst.addr);
+        uint32_t j = i;
+        while (j < t->start[g + 1] && t->slots[j].route.dst.addr == dst.addr)
+                j++;
+        *end = j;
+        return i;
+}
+
+void ns__route_table_init(struct ns_route_table *t, const struct ns_allocator *a)
+{
+        memset(t, 0, sizeof(*t));
+        if (a)
+                t->alloc = *a;
+}
+
+void ns__route_table_destroy(struct ns_route_table *t)
+{
+        ns_free(&t->alloc, t->slots);
+        t->slots = NULL;
+        t->count = 0;
+        t->cap = 0;
+        recompute_starts(t);
+}
+
+static bool grow(struct ns_route_table *t)
+{
+        uint32_t cap = t->cap ? t->cap * 2 : 8;
+        if (cap <= t->cap || cap > UINT32_MAX / 2)
+                return false;
+        struct ns_route_slot *slots = ns_alloc(&t->alloc, (size_t)cap * sizeof(*slots));
+        if (!slots)
+                return false;
+        if (t->count)
+                memcpy(slots, t->slots, (size_t)t->count * sizeof(*slots));
+        ns_free(&t->alloc, t->slots);
+        t->slots = slots;
+        t->cap = cap;
+        return true;
+}
+
+int ns__route_add(struct ns_route_table *t, const struct ns_route *r)
+{
+        if (r->dst.prefix_len > 32 || r->nic_id == 0)
+                return NS_ERR_INVALID_ARGUMENT;
+
+        struct ns_route_slot s = { .route = *r, .seq = t->next_seq };
+        s.route.dst.addr &= ns_ip4_mask(r->dst.prefix_len);
+
+        uint32_t end;
+        for (uint32_t i = run_of(t, s.route.dst, &end); i < end; i++) {
+                const struct ns_route *o = &t->slots[i].route;
+                if (o->gateway == s.route.gateway && o->nic_id == s.route.nic_id)
+                        return NS_ERR_ALREADY_EXISTS;
+        }
+        if (t->count == t->cap && !grow(t))
+                return NS_ERR_NO_MEMORY;
+
+        /* Upper bound of s in table order: after everything that sorts
+         * before it (it is the newest, so after its equals too). */
+        uint32_t lo = 0, hi = t->count;
+        while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (slot_before(&t->slots[mid], &s))
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        memmove(&t->slots[lo + 1], &t->slots[lo], (size_t)(t->count - lo) * sizeof(s));
+        t->slots[lo] = s;
+        t->count++;
+        t->next_seq++;
+        recompute_starts(t);
+        return 0;
+}
+
+static void remove_slot(struct ns_route_table *t, uint32_t i)
+{
+        memmove(&t->slots[i], &t->slots[i + 1], (size_t)(t->count - i - 1) * sizeof(t->slots[0]));
+        t->count--;
+}
+
+int ns__route_del(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gateway,
+                  uint32_t nic_id)
+{
+        if (dst.prefix_len > 32)
+                return NS_ERR_NOT_FOUND;
+        dst.addr &= ns_ip4_mask(dst.prefix_len);
+
+        uint32_t end;
+        for (uint32_t i = run_of(t, dst, &end); i < end; i++) {
+                const struct ns_route *o = &t->slots[i].route;
+                if ((gateway == 0 || o->gateway == gateway) &&
+                    (nic_id == 0 || o->nic_id == nic_id)) {
+                        remove_slot(t, i);
+                        recompute_starts(t);
+                        return 0;
+                }
+        }
+        return NS_ERR_NOT_FOUND;
+}
+
+void ns__route_del_nic(struct ns_route_table *t, uint32_t nic_id)
+{
+        uint32_t kept = 0;
+        for (uint32_t i = 0; i < t->count; i++)
+                if (t->slots[i].route.nic_id != nic_id)
+                        t->slots[kept++] = t->slots[i];
+        t->count = kept;
+        recompute_starts(t);
+}
+
+const struct ns_route *ns__route_lookup(const struct ns_route_table *t, ns_ip4 dst, uint32_t nic_id,
+                                        ns_route_nic_ok_fn ok, void *ctx)
+{
+        for (uint32_t g = 0; g < 33; g++) {
+                uint32_t lo = t->start[g], hi = t->start[g + 1];
+                if (lo == hi)
+                        continue;
+                ns_ip4 key = dst & ns_ip4_mask((uint8_t)(32 - g));
+                for (uint32_t i = lower_bound(t, lo, hi, key);
+                     i < hi && t->slots[i].route.dst.addr == key; i++) {
+                        const struct ns_route *r = &t->slots[i].route;
+                        if (nic_id != 0 && r->nic_id != nic_id)
+                                continue;
+                        if (ok && !ok(r->nic_id, ctx))
+                                continue;
+                        return r;
+                }
+        }
+        return NULL;
+}
+
+size_t ns__route_list(const struct ns_route_table *t, struct ns_route *out, size_t max)
+{
+        for (uint32_t i = 0; i < t->count && i < max; i++)
+                out[i] = t->slots[i].route;
+        return t->count;
+}

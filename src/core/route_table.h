@@ -1,0 +1,103 @@
+/*
+ * The IPv4 routing table of a stack: longest-prefix match over routes that
+ * each name a NIC and, for off-link destinations, a gateway.
+ *
+ * Layout: one array kept sorted by (prefix length descending, destination,
+ * metric, insertion order), plus the start of each prefix length's run. A
+ * lookup tries each prefix length present, longest first, and binary
+ * searches that run for the destination masked to that length; the first
+ * acceptable route found is the answer. That is at most 33 small binary
+ * searches whatever the size of the table, and a handful of comparisons for
+ * the usual two or three routes. Changes are O(n) (array insertion), which
+ * suits tables changed by configuration and read per packet.
+ */
+#ifndef NS_CORE_ROUTE_TABLE_H
+#define NS_CORE_ROUTE_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netstack/addr.h>
+#include <netstack/alloc.h>
+
+/** One route. */
+struct ns_route {
+        struct ns_ip4_prefix dst; /**< destination subnet (host bits are cleared on add) */
+        ns_ip4 gateway;           /**< next hop; 0 means on-link */
+        uint32_t nic_id;          /**< outgoing NIC; never 0 */
+        uint32_t metric;          /**< lower wins among equal prefixes */
+        uint32_t mtu;             /**< path MTU; 0 means the NIC's */
+};
+
+/** A route and the order it was added in. */
+struct ns_route_slot {
+        struct ns_route route;
+        uint64_t seq;
+};
+
+/** The table. Embed it; init before use. */
+struct ns_route_table {
+        struct ns_allocator alloc;
+        struct ns_route_slot *slots; /**< sorted; see above */
+        uint32_t count, cap;
+        uint64_t next_seq;
+        /** Routes with prefix length L occupy slots [start[32 - L], start[33 - L]). */
+        uint32_t start[34];
+};
+
+/** Makes t empty; a (copied) supplies memory, NULL means malloc. */
+void ns__route_table_init(struct ns_route_table *t, const struct ns_allocator *a);
+
+/** Frees every route. */
+void ns__route_table_destroy(struct ns_route_table *t);
+
+/**
+ * Adds a copy of r, with the host bits of r->dst cleared. Returns 0;
+ * NS_ERR_INVALID_ARGUMENT when the prefix length exceeds 32 or nic_id is 0;
+ * NS_ERR_ALREADY_EXISTS when a route with the same (dst, gateway, nic_id)
+ * exists, whatever its metric; NS_ERR_NO_MEMORY when the table cannot grow.
+ * Invalidates pointers returned by ns__route_lookup().
+ */
+int ns__route_add(struct ns_route_table *t, const struct ns_route *r);
+
+/**
+ * Deletes one route to exactly dst (host bits ignored; prefix length must
+ * match) whose gateway and NIC match, where gateway 0 and nic_id 0 match
+ * any. Like Linux's `ip route del`, only the first match in lookup order
+ * (lowest metric, then oldest) goes. Returns 0 or NS_ERR_NOT_FOUND.
+ */
+int ns__route_del(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gateway,
+                  uint32_t nic_id);
+
+/** Deletes every route through nic_id (the NIC is being removed). */
+void ns__route_del_nic(struct ns_route_table *t, uint32_t nic_id);
+
+/** Filter for ns__route_lookup(): may a route through nic_id be used now? */
+typedef bool (*ns_route_nic_ok_fn)(uint32_t nic_id, void *ctx);
+
+/**
+ * The route for dst: the longest prefix containing dst; among equal
+ * prefixes the lowest metric, then the oldest. Routes through other NICs
+ * than nic_id (unless it is 0) and routes whose NIC fails ok(nic, ctx)
+ * (when ok is not NULL; the stack passes "NIC exists and is enabled") are
+ * skipped, and the search goes on to the next candidate, shorter prefixes
+ * included. Returns a pointer into the table, valid until the next change
+ * to it, or NULL when nothing matches.
+ */
+const struct ns_route *ns__route_lookup(const struct ns_route_table *t, ns_ip4 dst, uint32_t nic_id,
+                                        ns_route_nic_ok_fn ok, void *ctx);
+
+/**
+ * Copies up to max routes into out, in lookup order (longest prefix first).
+ * Returns the number of routes in the table, which may exceed max.
+ */
+size_t ns__route_list(const struct ns_route_table *t, struct ns_route *out, size_t max);
+
+/** Returns the number of routes. */
+static inline size_t ns__route_count(const struct ns_route_table *t)
+{
+        return t->count;
+}
+
+#endif
