@@ -199,7 +199,8 @@ size_t ns_ipv4_opt_put_ts(uint8_t *out, size_t cap, uint8_t flags, unsigned slot
 
 /*
  * Pads len bytes of options at out with EOL (zero) bytes up to a multiple
- * of 4. Returns the padded length, or 0 when that exceeds cap.
+ * of 4. Returns the padded length (0 for len 0), or 0 when that exceeds
+ * cap.
  */
 size_t ns_ipv4_opt_pad(uint8_t *out, size_t len, size_t cap);
 

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -189,6 +190,44 @@ static void test_v3_report_records_exceeding_message(void **state)
         assert_string_equal(ns_igmp_invalid_name(NS_IGMP_RECORD_TRUNCATED), "record_truncated");
 }
 
+/* Random queries and reports in exact-size heap buffers: validation never
+ * reads past len (ASan), and a valid report iterates to DONE within its
+ * record count. */
+static void test_random_messages_stay_in_bounds(void **state)
+{
+        (void)state;
+        uint32_t x = 99;
+        uint8_t src[64];
+        for (int round = 0; round < 20000; round++) {
+                for (size_t i = 0; i < sizeof(src); i++) {
+                        x = x * 1103515245u + 12345u;
+                        src[i] = (uint8_t)(x >> 16) % 6;
+                }
+                src[0] = (round & 1) ? NS_IGMP_QUERY : NS_IGMP_V3_REPORT;
+                size_t len = (x >> 4) % sizeof(src);
+                uint8_t *m = malloc(len ? len : 1);
+                assert_non_null(m);
+                memcpy(m, src, len);
+                enum ns_igmp_invalid why = ns_igmp_validate(m, len);
+                if (why == NS_IGMP_VALID && src[0] == NS_IGMP_V3_REPORT) {
+                        struct ns_igmpv3_rec_iter it;
+                        struct ns_igmpv3_rec r;
+                        unsigned n = 0;
+                        ns_igmpv3_rec_iter_init(&it, m, len);
+                        while (ns_igmpv3_rec_next(&it, &r) == NS_IGMPV3_REC_OK) {
+                                for (uint16_t i = 0; i < r.nsources; i++)
+                                        (void)ns_igmpv3_rec_source(&r, i);
+                                n++;
+                        }
+                        assert_int_equal(n, ns_igmpv3_report_nrecords(m));
+                } else if (why == NS_IGMP_VALID && len >= NS_IGMPV3_QUERY_MIN) {
+                        for (uint16_t i = 0; i < ns_igmpv3_query_nsources(m); i++)
+                                (void)ns_igmpv3_query_source(m, i);
+                }
+                free(m);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -201,6 +240,7 @@ int main(void)
                 cmocka_unit_test(test_v3_query_sources_bounded_by_bytes_present),
                 cmocka_unit_test(test_v3_report_round_trip_through_iterator),
                 cmocka_unit_test(test_v3_report_records_exceeding_message),
+                cmocka_unit_test(test_random_messages_stay_in_bounds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -72,6 +73,24 @@ static void test_every_length_below_20_is_too_short(void **state)
 }
 
 /* A.4 */
+/* The same with buffers of exactly len bytes, so ASan sees any over-read
+ * (the header claims 60 bytes and a 65535 total). */
+static void test_short_heap_buffers_are_not_over_read(void **state)
+{
+        (void)state;
+        build(60, 65535);
+        for (size_t len = 0; len <= 60; len++) {
+                uint8_t *b = malloc(len ? len : 1);
+                assert_non_null(b);
+                memcpy(b, pkt, len);
+                enum ns_ipv4_invalid want = len < 20   ? NS_IPV4_TOO_SHORT
+                                            : len < 60 ? NS_IPV4_HDR_TRUNCATED
+                                                       : NS_IPV4_TOTAL_LEN_LONG;
+                assert_int_equal(ns_ipv4_validate(b, len), want);
+                free(b);
+        }
+}
+
 static void test_version_other_than_4_is_rejected(void **state)
 {
         (void)state;
@@ -301,6 +320,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_example_header_fields_and_checksum),
                 cmocka_unit_test(test_every_length_below_20_is_too_short),
+                cmocka_unit_test(test_short_heap_buffers_are_not_over_read),
                 cmocka_unit_test(test_version_other_than_4_is_rejected),
                 cmocka_unit_test(test_ihl_0_to_4_is_rejected),
                 cmocka_unit_test(test_header_longer_than_bytes_present),
