@@ -96,7 +96,8 @@ uint16_t ns_udp_checksum_from_partial(uint32_t partial, uint16_t len, ns_ip4 src
 
 /*
  * True when the checksum field is 0 (none sent) or verifies over the
- * len-byte datagram and the pseudo-header. Reads only.
+ * len-byte datagram and the pseudo-header. Reads only. len is the UDP
+ * length (at most 65535) of a datagram ns_udp_validate() accepted.
  */
 bool ns_udp_checksum_ok(const uint8_t *p, size_t len, ns_ip4 src, ns_ip4 dst);
 
