@@ -153,6 +153,25 @@ int ns__route_del(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gat
         return NS_ERR_NOT_FOUND;
 }
 
+int ns__route_del_exact(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gateway,
+                        uint32_t nic_id)
+{
+        if (dst.prefix_len > 32)
+                return NS_ERR_NOT_FOUND;
+        dst.addr &= ns_ip4_mask(dst.prefix_len);
+
+        uint32_t end;
+        for (uint32_t i = run_of(t, dst, &end); i < end; i++) {
+                const struct ns_route *o = &t->slots[i].route;
+                if (o->gateway == gateway && o->nic_id == nic_id) {
+                        remove_slot(t, i);
+                        recompute_starts(t);
+                        return 0;
+                }
+        }
+        return NS_ERR_NOT_FOUND;
+}
+
 void ns__route_del_nic(struct ns_route_table *t, uint32_t nic_id)
 {
         uint32_t kept = 0;

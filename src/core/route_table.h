@@ -71,6 +71,14 @@ int ns__route_del(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gat
                   uint32_t nic_id);
 
 /** Deletes every route through nic_id (the NIC is being removed). */
+/**
+ * Like ns__route_del() but gateway and nic_id match exactly (0 means "no
+ * gateway", not "any"): removes the connected route of an address without
+ * touching a gateway route to the same prefix.
+ */
+int ns__route_del_exact(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gateway,
+                        uint32_t nic_id);
+
 void ns__route_del_nic(struct ns_route_table *t, uint32_t nic_id);
 
 /** Filter for ns__route_lookup(): may a route through nic_id be used now? */

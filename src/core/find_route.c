@@ -1,0 +1,155 @@
+/*
+ * Route resolution for locally generated packets: the seed's callers of
+ * Stack.FindRoute (gVisor stack.go, 2021), with Linux's connected routes.
+ */
+#include <string.h>
+
+#include <netstack/err.h>
+
+#include "core/stack.h"
+
+/* The source address entry for sending from `nic` (the seed's getAddressEP). */
+static struct ns_addr_entry *address_for(struct ns_nic *nic, ns_ip4 local, ns_ip4 remote)
+{
+        if (local == NS_IP4_ANY)
+                return ns__addr_acquire_outgoing_primary(&nic->addrs, remote, false);
+        return ns__nic_acquire_assigned(nic, local, nic->spoofing, NS_PEB_CAN_BE_PRIMARY);
+}
+
+static void make_route(struct ns_stack *s, struct ns_path *out, struct ns_nic *out_nic,
+                       struct ns_addr_entry *e, ns_ip4 local, ns_ip4 remote, ns_ip4 gateway,
+                       uint32_t route_mtu, bool multicast_loop)
+{
+        if (local == NS_IP4_ANY)
+                local = e->pfx.addr;
+        uint32_t loop = NS_LOOP_OUT;
+        /*
+         * A loopback NIC loops everything at the link; elsewhere a copy of
+         * broadcasts and (when asked) multicasts is delivered locally, and a
+         * packet to our own address only loops (gVisor makeRoute).
+         */
+        if (!out_nic->loopback) {
+                if (s->handle_local && remote == local)
+                        loop = NS_LOOP_IN;
+                else if (multicast_loop && ns_ip4_is_multicast(remote))
+                        loop |= NS_LOOP_IN;
+                else if (remote == NS_IP4_BROADCAST)
+                        loop |= NS_LOOP_IN;
+                else if (ns_ip4_prefix_is_broadcast(e->pfx, remote))
+                        loop |= NS_LOOP_IN;
+        }
+        out->nic = out_nic;
+        out->local_nic = out_nic;
+        out->local = local;
+        out->remote = remote;
+        out->next_hop = gateway != NS_IP4_ANY ? gateway : remote;
+        out->loop = loop;
+        out->mtu = route_mtu ? route_mtu : ns__nic_mtu(out_nic);
+        out->local_entry = e;
+}
+
+/*
+ * A route to one of our own addresses: delivered by looping, never sent
+ * (the seed's findLocalRouteFromNICRLocked). Broadcasts are not local routes.
+ */
+static bool local_route_from(struct ns_stack *s, struct ns_nic *local_nic, ns_ip4 local,
+                             ns_ip4 remote, struct ns_path *out)
+{
+        struct ns_addr_entry *e =
+            ns__nic_acquire_assigned(local_nic, local, false, NS_PEB_NEVER_PRIMARY);
+        if (!e)
+                return false;
+        struct ns_nic *out_nic = ns__nic_has_address(local_nic, remote)
+                                     ? local_nic
+                                     : ns__stack_nic_with_address(s, remote);
+        if (!out_nic || remote == NS_IP4_BROADCAST || ns_ip4_prefix_is_broadcast(e->pfx, remote)) {
+                ns__addr_release(&local_nic->addrs, e);
+                return false;
+        }
+        out->nic = out_nic;
+        out->local_nic = local_nic;
+        out->local = local;
+        out->remote = remote;
+        out->next_hop = remote;
+        out->loop = NS_LOOP_IN;
+        out->mtu = ns__nic_mtu(out_nic);
+        out->local_entry = e;
+        return true;
+}
+
+static bool find_local_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
+                             struct ns_path *out)
+{
+        if (local == NS_IP4_ANY)
+                local = remote;
+        if (nic_id != 0) {
+                struct ns_nic *nic = ns__nic_get(s, nic_id);
+                return nic && local_route_from(s, nic, local, remote, out);
+        }
+        for (uint32_t id = 0; id < s->nic_cap; id++)
+                if (s->nics[id] && local_route_from(s, s->nics[id], local, remote, out))
+                        return true;
+        return false;
+}
+
+struct route_probe {
+        struct ns_stack *s;
+        ns_ip4 local, remote;
+        struct ns_addr_entry *entry;
+};
+
+/* A route is usable when its NIC is up and can supply the source address. */
+static bool route_usable(uint32_t nic_id, void *ctx)
+{
+        struct route_probe *p = ctx;
+        struct ns_nic *nic = ns__nic_get(p->s, nic_id);
+        if (!nic || !nic->enabled)
+                return false;
+        p->entry = address_for(nic, p->local, p->remote);
+        return p->entry != NULL;
+}
+
+int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
+                         bool multicast_loop, struct ns_path *out)
+{
+        memset(out, 0, sizeof(*out));
+        bool is_bcast = remote == NS_IP4_BROADCAST;
+        bool is_mcast = ns_ip4_is_multicast(remote);
+        bool is_loop = ns_ip4_is_loopback(remote);
+        bool need_route = !(is_bcast || is_mcast || is_loop);
+
+        if (s->handle_local && !is_mcast && find_local_route(s, nic_id, local, remote, out))
+                return 0;
+
+        if (nic_id != 0 && !need_route) {
+                struct ns_nic *nic = ns__nic_get(s, nic_id);
+                if (nic && nic->enabled) {
+                        struct ns_addr_entry *e = address_for(nic, local, remote);
+                        if (e) {
+                                make_route(s, out, nic, e, local, remote, NS_IP4_ANY, 0,
+                                           multicast_loop);
+                                return 0;
+                        }
+                }
+                return is_loop ? NS_ERR_BAD_LOCAL_ADDRESS : NS_ERR_NETWORK_UNREACHABLE;
+        }
+
+        struct route_probe probe = { .s = s, .local = local, .remote = remote };
+        const struct ns_route *r =
+            ns__route_lookup(&s->routes, remote, nic_id, route_usable, &probe);
+        if (r) {
+                struct ns_nic *nic = ns__nic_get(s, r->nic_id);
+                make_route(s, out, nic, probe.entry, local, remote,
+                           need_route ? r->gateway : NS_IP4_ANY, r->mtu, multicast_loop);
+                return 0;
+        }
+        return need_route ? NS_ERR_NO_ROUTE : NS_ERR_NETWORK_UNREACHABLE;
+}
+
+void ns__path_release(struct ns_path *p)
+{
+        if (p->local_entry) {
+                ns__addr_release(&p->local_nic->addrs, p->local_entry);
+                p->local_entry = NULL;
+        }
+}
