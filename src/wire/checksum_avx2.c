@@ -9,8 +9,6 @@
  * three vector operations (add, shift, add) per 32 bytes, with no carry
  * detection in the loop.
  */
-#include <string.h>
-
 #include "wire/checksum_impl.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
