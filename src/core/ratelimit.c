@@ -114,18 +114,14 @@ static inline uint64_t rotl64(uint64_t x, unsigned b)
                 v2 = rotl64(v2, 32); \
         } while (0)
 
-/*
- * SipHash-2-4 (Aumasson and Bernstein) of a 4-byte message: the address
- * as a little-endian word. A keyed PRF, so the set a destination lands in
- * cannot be predicted without the key.
- */
-static uint64_t siphash_addr(uint64_t k0, uint64_t k1, ns_ip4 a)
+/* A message under 8 bytes is all final block: c = 2 rounds, then d = 4. */
+uint64_t ns__siphash24_u32(uint64_t k0, uint64_t k1, uint32_t w)
 {
         uint64_t v0 = k0 ^ 0x736f6d6570736575ull;
         uint64_t v1 = k1 ^ 0x646f72616e646f6dull;
         uint64_t v2 = k0 ^ 0x6c7967656e657261ull;
         uint64_t v3 = k1 ^ 0x7465646279746573ull;
-        uint64_t b = ((uint64_t)4 << 56) | a;
+        uint64_t b = ((uint64_t)4 << 56) | w;
 
         v3 ^= b;
         SIPROUND(v0, v1, v2, v3);
@@ -191,7 +187,7 @@ void ns__icmp_rl_destroy(struct ns_icmp_ratelimit *rl)
  */
 static struct ns_token_bucket *host_bucket(struct ns_icmp_ratelimit *rl, ns_ip4 dst, int64_t now_ns)
 {
-        uint32_t set = (uint32_t)siphash_addr(rl->k0, rl->k1, dst) & rl->set_mask;
+        uint32_t set = (uint32_t)ns__siphash24_u32(rl->k0, rl->k1, dst) & rl->set_mask;
         struct ns_icmp_rl_entry *w = &rl->table[(size_t)set * WAYS];
         struct ns_icmp_rl_entry *victim = NULL;
 

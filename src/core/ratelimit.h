@@ -140,6 +140,13 @@ enum ns_icmp_rl_verdict ns__icmp_rl_check(struct ns_icmp_ratelimit *rl, uint8_t 
 /** ns__icmp_rl_check() for code 0: true when the message may be sent. */
 bool ns__icmp_rl_allow(struct ns_icmp_ratelimit *rl, uint8_t type, ns_ip4 dst, int64_t now_ns);
 
+/**
+ * SipHash-2-4 (Aumasson and Bernstein) of the 4-byte message w, taken as
+ * little-endian bytes, under the key (k0, k1). A keyed PRF: without the key
+ * nobody can predict which set of the table a destination lands in.
+ */
+uint64_t ns__siphash24_u32(uint64_t k0, uint64_t k1, uint32_t w);
+
 /** Number of destinations the table currently tracks (at most its size). */
 uint32_t ns__icmp_rl_tracked(const struct ns_icmp_ratelimit *rl);
 

@@ -593,6 +593,56 @@ static void test_list_rules(void **state)
         ns__filter_destroy(&f);
 }
 
+struct failing_alloc {
+        int left; /* allocations to grant before refusing */
+        int live;
+};
+
+static void *fa_alloc(void *ctx, size_t size)
+{
+        struct failing_alloc *a = ctx;
+
+        if (a->left == 0)
+                return NULL;
+        a->left--;
+        a->live++;
+        return malloc(size);
+}
+
+static void fa_free(void *ctx, void *p)
+{
+        struct failing_alloc *a = ctx;
+
+        if (p)
+                a->live--;
+        free(p);
+}
+
+static void test_allocation_failure_leaves_rules_intact(void **state)
+{
+        (void)state;
+        struct failing_alloc fa = { .left = 1 };
+        struct ns_allocator a = { fa_alloc, fa_free, &fa };
+        struct ns_filter f;
+        struct ns_filter_rule r = { .action = NS_FILTER_DROP }, out[16];
+        uint32_t i;
+
+        ns__filter_init(&f, &a);
+        /* The first allocation holds 8 rules; growing to 16 is refused. */
+        for (i = 0; i < 8; i++) {
+                r.protocol = (uint8_t)i;
+                assert_int_equal(ns__filter_add_rule(&f, NS_HOOK_INPUT, &r, NULL), 0);
+        }
+        assert_int_equal(ns__filter_add_rule(&f, NS_HOOK_INPUT, &r, NULL), NS_ERR_NO_MEMORY);
+        assert_int_equal(ns__filter_list_rules(&f, NS_HOOK_INPUT, out, 16), 8);
+        for (i = 0; i < 8; i++)
+                assert_int_equal(out[i].protocol, i);
+        assert_int_equal(ns__filter_add_rule(&f, NS_HOOK_OUTPUT, &r, NULL), NS_ERR_NO_MEMORY);
+        assert_int_equal(f.active, 1u << NS_HOOK_INPUT);
+        ns__filter_destroy(&f);
+        assert_int_equal(fa.live, 0);
+}
+
 struct hook_probe {
         int calls;
         enum ns_verdict answer;
@@ -721,6 +771,7 @@ int main(void)
                 cmocka_unit_test(test_dnat_checksums_property),
                 cmocka_unit_test(test_rule_validation),
                 cmocka_unit_test(test_list_rules),
+                cmocka_unit_test(test_allocation_failure_leaves_rules_intact),
                 cmocka_unit_test(test_hook_function_and_pkt_path),
                 cmocka_unit_test(test_pkt_dnat_sets_flag_and_copies_shared),
         };

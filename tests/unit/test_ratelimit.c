@@ -325,6 +325,17 @@ static void test_config_errors_and_allocation_failure(void **state)
         ns__icmp_rl_destroy(&rl);
 }
 
+static void test_siphash_reference_vector(void **state)
+{
+        (void)state;
+        const uint64_t k0 = 0x0706050403020100ull, k1 = 0x0f0e0d0c0b0a0908ull;
+
+        /* The reference implementation's vectors.h, entry 4: key 00..0f, message 00 01 02 03. */
+        assert_true(ns__siphash24_u32(k0, k1, 0x03020100u) == 0xcf2794e0277187b7ull);
+        /* A different key moves the same destination elsewhere. */
+        assert_true(ns__siphash24_u32(k0 + 1, k1, 0x03020100u) != 0xcf2794e0277187b7ull);
+}
+
 static int randomized_count(uint64_t secret)
 {
         struct ns_icmp_ratelimit rl;
@@ -370,6 +381,7 @@ int main(void)
                 cmocka_unit_test(test_exemptions),
                 cmocka_unit_test(test_table_bounded_without_per_packet_allocation),
                 cmocka_unit_test(test_config_errors_and_allocation_failure),
+                cmocka_unit_test(test_siphash_reference_vector),
                 cmocka_unit_test(test_randomized_global),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
