@@ -102,8 +102,8 @@ struct ns_opt_ctx {
  * those of RFC 791 as gVisor and Linux apply them (duplicates, malformed
  * lengths, bad pointers, a full overflow counter, partial room), with the
  * pointers gVisor's TestIPv4Sanity expects. *out_len is then 0 and out
- * holds nothing useful. Never fails on account of the bytes otherwise:
- * every input is either processed or rejected.
+ * holds nothing useful. Any byte sequence is safe to pass: it is
+ * processed or rejected, never read past in_len (or 40) bytes.
  */
 bool ns__ipv4_process_options(const uint8_t *in, size_t in_len, enum ns_opt_usage usage,
                               struct ns_opt_ctx *ctx, uint8_t *out, size_t *out_len,
