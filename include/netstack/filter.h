@@ -21,6 +21,7 @@
 #define NETSTACK_FILTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <netstack/export.h>
@@ -112,6 +113,37 @@ struct ns_filter_rule {
         /** Packets and bytes (IPv4 header included) the rule matched. */
         uint64_t packets, bytes;
 };
+
+struct ns_stack;
+
+/**
+ * Sets (fn non-NULL) or clears (fn NULL) the hook function of a hook point.
+ * It runs before the point's rules; ctx is passed back. 0 or
+ * NS_ERR_INVALID_ARGUMENT for a bad hook.
+ */
+NS_API int ns_filter_set_hook(struct ns_stack *s, enum ns_hook hook, ns_filter_hook_fn fn,
+                              void *ctx);
+
+/**
+ * Appends a rule to a hook point's list; *id (may be NULL) receives its id.
+ * NS_ERR_INVALID_ARGUMENT (DNAT outside PREROUTING/OUTPUT, bad prefixes),
+ * NS_ERR_NO_MEMORY.
+ */
+NS_API int ns_filter_add_rule(struct ns_stack *s, enum ns_hook hook,
+                              const struct ns_filter_rule *rule, uint32_t *id);
+
+/** Deletes a rule by id. NS_ERR_NOT_FOUND. */
+NS_API int ns_filter_del_rule(struct ns_stack *s, uint32_t id);
+
+/** Removes every rule of a hook point. */
+NS_API void ns_filter_flush(struct ns_stack *s, enum ns_hook hook);
+
+/**
+ * Copies up to cap rules of a hook point, in order and with their counters,
+ * into out; returns how many there are.
+ */
+NS_API size_t ns_filter_list_rules(const struct ns_stack *s, enum ns_hook hook,
+                                   struct ns_filter_rule *out, size_t cap);
 
 #ifdef __cplusplus
 }
