@@ -8,7 +8,8 @@ set -euo pipefail
 want=(cmake make gcc pkg-config libcmocka-dev clang-format)
 case "${1:-build}" in
 build) want=(cmake make gcc pkg-config) ;;
-test) want+=(libpcap-dev clang valgrind iproute2 iputils-ping socat tshark python3-scapy) ;;
+# Interop suites add iproute2, iputils, socat, tshark and scapy when they land.
+test) ;;
 bench) want+=(liblwip-dev golang-go golang-gvisor-gvisor-dev valgrind) ;;
 demo) want+=(libpcap-dev iproute2 iputils-ping iputils-tracepath socat tshark) ;;
 fuzz) want+=(clang libclang-rt-14-dev) ;;
