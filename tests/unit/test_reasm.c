@@ -458,6 +458,60 @@ static void test_rose_eviction(void **state)
         fx_done(&f);
 }
 
+/* gVisor TestMemoryLimitsIgnoresDuplicates: a duplicate costs nothing. */
+static void test_duplicates_cost_nothing(void **state)
+{
+        struct fx f;
+        struct ns_pkt *out;
+        uint64_t held;
+
+        (void)state;
+        fx_init(&f, NULL);
+        assert_int_equal(add(&f, 0, 0, 64, true, &out), H);
+        held = ns__reasm_bytes_held(f.r);
+        assert_true(held >= 2048); /* the fragment's whole buffer, not 64 bytes */
+        for (int i = 0; i < 10; i++)
+                assert_int_equal(add(&f, 0, 0, 64, true, &out), D);
+        assert_int_equal(ns__reasm_bytes_held(f.r), held);
+        assert_int_equal(in_use(f.pool), 1);
+        fx_done(&f);
+}
+
+/* gVisor TestMemoryLimits: going over the limit evicts the oldest first. */
+static void test_eviction_is_oldest_first(void **state)
+{
+        struct ns_reasm_config cfg;
+        struct fx f;
+        struct ns_pkt *out;
+        uint64_t cost;
+
+        (void)state;
+        /* Measure what one single-fragment datagram costs. */
+        fx_init(&f, NULL);
+        assert_int_equal(add(&f, 0, 0, 8, true, &out), H);
+        cost = ns__reasm_bytes_held(f.r);
+        fx_done(&f);
+        cfg = (struct ns_reasm_config){ .high_bytes = 4 * cost + cost / 2,
+                                        .low_bytes = 2 * cost + cost / 2 };
+        fx_init(&f, &cfg);
+        for (unsigned k = 0; k < 5; k++) {
+                assert_int_equal(add(&f, k, 0, 8, true, &out), H);
+                f.now += SEC;
+        }
+        /* The fifth went over 4.5 datagrams: evicted down to 2.5 with it. */
+        assert_int_equal(ns__reasm_datagrams_held(f.r), 2);
+        assert_int_equal(f.st.reasm_fails, 3);
+        assert_true(ns__reasm_bytes_held(f.r) <= cfg.low_bytes);
+        /* The newest survived and completes; the oldest is gone. */
+        assert_int_equal(add(&f, 4, 8, 8, false, &out), C);
+        check_datagram(out, 4, 16);
+        ns_pkt_free(out);
+        assert_int_equal(add(&f, 3, 8, 8, false, &out), C);
+        ns_pkt_free(out);
+        assert_int_equal(add(&f, 0, 8, 8, false, &out), H);
+        fx_done(&f);
+}
+
 /* A fragment that alone exceeds the limit is refused and says so. */
 static void test_fragment_too_big_for_limit(void **state)
 {
@@ -786,6 +840,8 @@ int main(void)
                 cmocka_unit_test(test_fragmentsmack_1000_shuffled),
                 cmocka_unit_test(test_fragment_cap),
                 cmocka_unit_test(test_rose_eviction),
+                cmocka_unit_test(test_duplicates_cost_nothing),
+                cmocka_unit_test(test_eviction_is_oldest_first),
                 cmocka_unit_test(test_fragment_too_big_for_limit),
                 cmocka_unit_test(test_timeouts),
                 cmocka_unit_test(test_late_fragment_after_deadline),
