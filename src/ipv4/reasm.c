@@ -345,6 +345,8 @@ struct ns_reasm *ns__reasm_create(const struct ns_allocator *a, struct ns_pkt_po
                 r->cfg.timeout_ns = NS_REASM_DEFAULT_TIMEOUT_NS;
         if (!r->cfg.max_frags)
                 r->cfg.max_frags = NS_REASM_DEFAULT_MAX_FRAGS;
+        if (!r->cfg.max_datagram)
+                r->cfg.max_datagram = NS_REASM_DEFAULT_MAX_DATAGRAM;
 
         /* About one bucket per two-fragment datagram the byte limit admits
          * (a fragment costs at least one 2 KiB buffer), 64..16384. */
@@ -405,8 +407,8 @@ void ns__reasm_expire(struct ns_reasm *r, int64_t now_ns,
 }
 
 /* Checks the fragment on its own (HOSTILE-INPUTS 29-33). */
-static bool fragment_ok(uint32_t offset, uint32_t payload_len, bool more, uint32_t hdr_len,
-                        const struct ns_pkt *pkt)
+static bool fragment_ok(const struct ns_reasm *r, uint32_t offset, uint32_t payload_len, bool more,
+                        uint32_t hdr_len, const struct ns_pkt *pkt)
 {
         if (hdr_len > pkt->len || payload_len > pkt->len - hdr_len)
                 return false; /* claims bytes it does not carry */
@@ -414,7 +416,10 @@ static bool fragment_ok(uint32_t offset, uint32_t payload_len, bool more, uint32
                 return false; /* gVisor: "fragment without payload" rows */
         if (offset % 8 != 0 || (more && payload_len % 8 != 0))
                 return false; /* RFC 791 3.1: offsets count 8-byte blocks */
-        return offset <= NS_REASM_MAX_PAYLOAD && payload_len <= NS_REASM_MAX_PAYLOAD - offset;
+        if (offset > NS_REASM_MAX_PAYLOAD || payload_len > NS_REASM_MAX_PAYLOAD - offset)
+                return false;
+        /* All three are at most 65535 here: no overflow in 64 bits. */
+        return (uint64_t)hdr_len + offset + payload_len <= r->cfg.max_datagram;
 }
 
 /*
@@ -566,7 +571,7 @@ enum ns_reasm_result ns__reasm_add(struct ns_reasm *r, const struct ns_reasm_key
         r->stats->reasm_reqds++;
         if (!pkt)
                 return NS_REASM_MALFORMED;
-        if (!fragment_ok(offset, payload_len, more, hdr_len, pkt)) {
+        if (!fragment_ok(r, offset, payload_len, more, hdr_len, pkt)) {
                 ns_pkt_free(pkt);
                 return NS_REASM_MALFORMED;
         }
@@ -616,6 +621,10 @@ enum ns_reasm_result ns__reasm_add(struct ns_reasm *r, const struct ns_reasm_key
         dgram_insert(r, dg, n);
         if (!dg->final_seen || dg->received != dg->end)
                 return NS_REASM_HELD;
+        /* The first fragment's header may be longer than the one the final
+         * fragment was checked with. */
+        if ((uint64_t)dg->first->hdr + dg->end > r->cfg.max_datagram)
+                return fail(r, dg, NULL, NS_REASM_CONFLICT);
         *out = assemble(r, dg);
         if (!*out)
                 return fail(r, dg, NULL, NS_REASM_NO_MEMORY);

@@ -15,9 +15,14 @@
  *  - a fragment past the end fixed by an accepted final fragment, or a final
  *    fragment disagreeing with the held ones, abandons it too (reasm_fails);
  *  - a non-final fragment must carry a non-zero multiple of 8 bytes, every
- *    offset must be a multiple of 8, and offset + length must not pass
- *    65535 (ping of death): otherwise the fragment alone is dropped as
- *    malformed and the datagram is untouched;
+ *    offset must be a multiple of 8, offset + length must not pass 65535,
+ *    and its header plus offset + length must not pass max_datagram (ping
+ *    of death; Linux ip_frag_queue() checks end + ihl > 65535 the same
+ *    way): otherwise the fragment alone is dropped as malformed and the
+ *    datagram is untouched;
+ *  - a datagram whose offset-0 header plus payload would pass max_datagram
+ *    is abandoned at completion (Linux ip_frag_reasm() "oversized"), so a
+ *    completed datagram's length always fits IPv4's Total Length;
  *  - a datagram completes only when its final fragment was accepted and no
  *    hole remains;
  *  - bookkeeping lives in nodes outside packet memory (U-Boot
@@ -61,8 +66,12 @@
 /* Headroom left before the network header of a completed datagram. */
 #define NS_REASM_HEADROOM 128u
 
-/* Largest payload offset + length of a datagram (RFC 791 Total Length). */
+/* Largest payload offset + length of a datagram, whatever its header. */
 #define NS_REASM_MAX_PAYLOAD 65535u
+
+/* Default largest header + payload of a completed datagram: IPv4's Total
+ * Length (RFC 791 3.1). IPv6 would use 40 + 65535. */
+#define NS_REASM_DEFAULT_MAX_DATAGRAM 65535u
 
 /* Identifies the datagram a fragment belongs to (RFC 791 2.3: source,
  * destination, protocol and identification). IPv4 ids are 16 bits. */
@@ -75,10 +84,11 @@ struct ns_reasm_key {
 /* Limits. A zero field means its default; low_bytes above high_bytes is
  * lowered to high_bytes. */
 struct ns_reasm_config {
-        uint64_t high_bytes; /* eviction starts above this many bytes held */
-        uint64_t low_bytes;  /* and stops at or below this many */
-        int64_t timeout_ns;  /* from a datagram's first fragment */
-        uint32_t max_frags;  /* fragments held per datagram */
+        uint64_t high_bytes;   /* eviction starts above this many bytes held */
+        uint64_t low_bytes;    /* and stops at or below this many */
+        int64_t timeout_ns;    /* from a datagram's first fragment */
+        uint32_t max_frags;    /* fragments held per datagram */
+        uint32_t max_datagram; /* header + payload bytes of a completed datagram */
 };
 
 struct ns_reasm;
@@ -105,7 +115,8 @@ enum ns_reasm_result {
         NS_REASM_DUPLICATE, /* an exact copy of a held fragment; dropped */
         NS_REASM_MALFORMED, /* bad offset or length; dropped, datagram kept */
         NS_REASM_OVERLAP,   /* partial overlap; datagram abandoned */
-        NS_REASM_CONFLICT,  /* past the final end, or finals disagree; abandoned */
+        NS_REASM_CONFLICT,  /* past the final end, finals disagree, or the
+                             * whole would pass max_datagram; abandoned */
         NS_REASM_TOO_MANY,  /* more than max_frags fragments; abandoned */
         NS_REASM_NO_MEMORY, /* over the memory limit or out of buffers; abandoned */
 };

@@ -184,16 +184,20 @@ static const struct row rows[] = {
           3,
           3 },
         { "Fragment without followup", { { 0, 0, 64, true, H, 0 } }, 1, 1 },
-        { "Two fragments reassembled into a maximum-size datagram (ends at 65535)",
-          { { 0, 0, 65528, true, H, 0 }, { 0, 65528, 7, false, C, 65535 } },
+        { "Two fragments reassembled into a maximum UDP packet",
+          { { 0, 0, 65512, true, H, 0 }, { 0, 65512, 3, false, C, 65515 } },
           2,
           0 },
-        { "Fragment ending past 65535 is malformed (HOSTILE 29, ping of death)",
-          { { 0, 0, 65528, true, H, 0 }, { 0, 65528, 8, false, M, 0 } },
+        { "Two fragments with MF flag reassembled into a maximum UDP packet",
+          { { 0, 0, 65512, true, H, 0 }, { 0, 65512, 3, true, M, 0 } },
           2,
           1 },
-        { "Two fragments with MF flag reassembled into a maximum-size datagram",
-          { { 0, 0, 65528, true, H, 0 }, { 0, 65528, 8, true, M, 0 } },
+        { "29 header plus payload past 65535 (ping of death)",
+          { { 0, 0, 65512, true, H, 0 }, { 0, 65512, 4, false, M, 0 } },
+          2,
+          1 },
+        { "29 offset plus payload past 65535",
+          { { 0, 0, 65512, true, H, 0 }, { 0, 65528, 8, false, M, 0 } },
           2,
           1 },
         /* HOSTILE-INPUTS C */
@@ -332,9 +336,12 @@ static void test_mf_set_64k_never_completes(void **state)
 
         (void)state;
         fx_init(&f, NULL);
-        for (uint32_t off = 0; off < 65536 - 1480; off += 1480)
-                assert_int_equal(add(&f, 0, off, 1480, true, &out), H);
-        assert_int_equal(add(&f, 0, 65120, 408, true, &out), H);
+        /* [0, 65512) is every payload byte a 20-byte header allows. */
+        for (uint32_t off = 0; off < 65512; off += 1480) {
+                uint32_t len = 65512 - off < 1480 ? 65512 - off : 1480;
+
+                assert_int_equal(add(&f, 0, off, len, true, &out), H);
+        }
         assert_int_equal(ns__reasm_datagrams_held(f.r), 1);
         assert_int_equal(f.st.reasm_oks, 0);
         fx_done(&f);
@@ -358,6 +365,77 @@ static void test_claimed_length_beyond_packet(void **state)
             ns__reasm_add(f.r, &keys[0], 0, 8, true, HDR, mkfrag(&f, 0, 0, 64), f.now, &out), H);
         assert_int_equal(add(&f, 0, 8, 3, false, &out), C);
         check_datagram(out, 0, 11);
+        ns_pkt_free(out);
+        fx_done(&f);
+}
+
+/* A fragment with a hdr-byte header (pattern per key) and payload bytes. */
+static struct ns_pkt *mkraw(struct fx *f, uint32_t hdr, unsigned k, uint32_t off, uint32_t len)
+{
+        struct ns_pkt *p = ns_pkt_alloc(f->pool, FRAG_HR, hdr + len);
+        uint8_t *d;
+
+        assert_non_null(p);
+        d = ns_pkt_put(p, hdr + len);
+        assert_non_null(d);
+        for (uint32_t i = 0; i < hdr; i++)
+                d[i] = (uint8_t)(0x80 + i);
+        for (uint32_t i = 0; i < len; i++)
+                d[hdr + i] = pat(k, off + i);
+        return p;
+}
+
+/* 29: the module's own bound is offset + length <= 65535, exactly. */
+static void test_payload_boundary_without_header(void **state)
+{
+        struct fx f;
+        struct ns_pkt *out;
+
+        (void)state;
+        fx_init(&f, NULL);
+        assert_int_equal(
+            ns__reasm_add(f.r, &keys[0], 0, 65528, true, 0, mkraw(&f, 0, 0, 0, 65528), f.now, &out),
+            H);
+        assert_int_equal(ns__reasm_add(f.r, &keys[0], 65528, 8, false, 0, mkraw(&f, 0, 0, 65528, 8),
+                                       f.now, &out),
+                         M);
+        assert_int_equal(ns__reasm_add(f.r, &keys[0], 65528, 7, false, 0, mkraw(&f, 0, 0, 65528, 7),
+                                       f.now, &out),
+                         C);
+        assert_int_equal(ns_pkt_len(out), 65535);
+        for (uint32_t i = 0; i < 65535; i++)
+                if (ns_pkt_data(out)[i] != pat(0, i))
+                        fail_msg("byte %u", i);
+        ns_pkt_free(out);
+        fx_done(&f);
+}
+
+/* 29, 36: a first fragment with a longer header than the final one was
+ * checked with would make a datagram past 65535: abandoned at completion. */
+static void test_oversize_at_completion(void **state)
+{
+        struct fx f;
+        struct ns_pkt *out;
+
+        (void)state;
+        fx_init(&f, NULL);
+        assert_int_equal(ns__reasm_add(f.r, &keys[0], 65472, 40, false, 20,
+                                       mkraw(&f, 20, 0, 65472, 40), f.now, &out),
+                         H);
+        assert_int_equal(ns__reasm_add(f.r, &keys[0], 0, 65472, true, 60,
+                                       mkraw(&f, 60, 0, 0, 65472), f.now, &out),
+                         CF);
+        assert_null(out);
+        assert_int_equal(ns__reasm_datagrams_held(f.r), 0);
+        assert_int_equal(f.st.reasm_fails, 1);
+        /* With a 20-byte first header the same datagram completes. */
+        assert_int_equal(ns__reasm_add(f.r, &keys[0], 65472, 40, false, 20,
+                                       mkraw(&f, 20, 0, 65472, 40), f.now, &out),
+                         H);
+        assert_int_equal(ns__reasm_add(f.r, &keys[0], 0, 65472, true, 20,
+                                       mkraw(&f, 20, 0, 0, 65472), f.now, &out),
+                         C);
+        assert_int_equal(ns_pkt_len(out), 65532);
         ns_pkt_free(out);
         fx_done(&f);
 }
@@ -837,6 +915,8 @@ int main(void)
                 cmocka_unit_test(test_rows),
                 cmocka_unit_test(test_mf_set_64k_never_completes),
                 cmocka_unit_test(test_claimed_length_beyond_packet),
+                cmocka_unit_test(test_payload_boundary_without_header),
+                cmocka_unit_test(test_oversize_at_completion),
                 cmocka_unit_test(test_fragmentsmack_1000_shuffled),
                 cmocka_unit_test(test_fragment_cap),
                 cmocka_unit_test(test_rose_eviction),
