@@ -1,0 +1,306 @@
+/*
+ * The receive side of the IPv4 endpoint: the seed's HandlePacket,
+ * handleLocalPacket and handlePacket, with Linux's martian rules where the
+ * issue asks for them. Every drop bumps exactly one counter (plus the
+ * fragment counter where the seed bumps both).
+ */
+#include <netstack/err.h>
+
+#include "ipv4/ipv4.h"
+#include "ipv4/options.h"
+#include "ipv4/reasm.h"
+#include "wire/ipv4.h"
+
+#define EPS(ep) (&(ep)->nic->stats)
+#define SS(ep)  (&(ep)->p->s->stats)
+#define DROP(ep, pkt, field)                             \
+        do {                                             \
+                NS_STAT_INC(EPS(ep), SS(ep), ip, field); \
+                ns_pkt_free(pkt);                        \
+        } while (0)
+
+/*
+ * The seed's parse: structure checks, trimming of link padding to the Total
+ * Length (HOSTILE-INPUTS A.3), and the network header mark. False when the
+ * packet is malformed.
+ */
+static bool parse(struct ns_pkt *pkt)
+{
+        const uint8_t *h = ns_pkt_data(pkt);
+        if (ns_ipv4_validate(h, ns_pkt_len(pkt)) != NS_IPV4_VALID)
+                return false;
+        ns_pkt_trim(pkt, ns_ipv4_total_len(h));
+        ns_pkt_set_network_header(pkt);
+        pkt->transport_proto = ns_ipv4_proto(h);
+        return true;
+}
+
+void ns__ipv4_deliver(void *ctx, struct ns_nic *nic, struct ns_pkt *pkt)
+{
+        struct ns_ipv4 *p = ctx;
+        struct ns_ipv4_ep *ep = ns__ipv4_ep(p, nic);
+        NS_STAT_INC(EPS(ep), SS(ep), ip, packets_received);
+        if (!ep->enabled) {
+                DROP(ep, pkt, disabled_packets_received);
+                return;
+        }
+        if (!parse(pkt)) {
+                enum ns_ipv4_invalid why = ns_ipv4_validate(ns_pkt_data(pkt), ns_pkt_len(pkt));
+                /* The seed counts a fragment ending past 65535 twice. */
+                if (why == NS_IPV4_FRAG_TOO_LONG)
+                        NS_STAT_INC(EPS(ep), SS(ep), ip, malformed_fragments_received);
+                /* Total Length past the bytes received: Linux's InTruncatedPkts. */
+                if (why == NS_IPV4_TOTAL_LEN_LONG)
+                        NS_STAT_INC(EPS(ep), SS(ep), ip, truncated_packets_received);
+                DROP(ep, pkt, malformed_packets_received);
+                return;
+        }
+        if (!nic->loopback) {
+                const uint8_t *h = ns_pkt_data(pkt);
+                ns_ip4 src = ns_ipv4_src(h);
+                /*
+                 * A packet from one of our own addresses arriving on a real link
+                 * is a martian (Linux fib_validate_source; the seed checks only
+                 * with HandleLocal and only this NIC's addresses).
+                 */
+                struct ns_addr_entry *e =
+                    ns__nic_acquire_assigned(nic, src, nic->promiscuous, NS_PEB_CAN_BE_PRIMARY);
+                if (e) {
+                        bool own = e->kind != NS_ADDR_TEMPORARY && e->pfx.addr == src;
+                        ns__addr_release(&nic->addrs, e);
+                        if (own) {
+                                DROP(ep, pkt, invalid_source_addresses_received);
+                                return;
+                        }
+                }
+                /* 127/8 never arrives on a real link (RFC 1122 3.2.1.3). */
+                if (ns_ip4_is_loopback(src) || ns_ip4_is_loopback(ns_ipv4_dst(h))) {
+                        DROP(ep, pkt, martian_loopback_dropped);
+                        return;
+                }
+                struct ns_filter_info info = { .hook = NS_HOOK_PREROUTING,
+                                               .in_nic = nic->id,
+                                               .in_name = nic->name };
+                if (ns__filter_check(&p->s->filter, NS_HOOK_PREROUTING, pkt, &info) !=
+                    NS_VERDICT_ACCEPT) {
+                        DROP(ep, pkt, iptables_prerouting_dropped);
+                        return;
+                }
+        }
+        ns__ipv4_handle_packet(ep, pkt);
+}
+
+void ns__ipv4_handle_local(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, bool csum_ok)
+{
+        NS_STAT_INC(EPS(ep), SS(ep), ip, packets_received);
+        pkt->flags = csum_ok ? NS_PKT_F_CSUM_VERIFIED | NS_PKT_F_LOOPED : NS_PKT_F_LOOPED;
+        pkt->nic_id = ep->nic->id;
+        if (!parse(pkt)) {
+                DROP(ep, pkt, malformed_packets_received);
+                return;
+        }
+        ns__ipv4_handle_packet(ep, pkt);
+}
+
+/*
+ * Processes the options of a packet for local delivery in place (the
+ * seed's optionUsageReceive). False when the packet was dropped (and an
+ * ICMP parameter problem sent when the seed sends one).
+ */
+static bool receive_options(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, enum ns_opt_usage usage)
+{
+        uint8_t *h = ns_pkt_network_header(pkt);
+        size_t olen = ns_ipv4_options_len(h);
+        if (olen == 0)
+                return true;
+        uint8_t out[NS_IPV4_MAX_OPTS];
+        size_t out_len = 0;
+        struct ns_opt_problem prob = { 0 };
+        struct ns_opt_ctx octx;
+        ns__ipv4_opt_ctx_init(&octx, ep, pkt);
+        bool ok =
+            ns__ipv4_process_options(ns_ipv4_options(h), olen, usage, &octx, out, &out_len, &prob);
+        NS_STAT_ADD(EPS(ep), SS(ep), ip, option_timestamp_received, octx.seen.ts);
+        NS_STAT_ADD(EPS(ep), SS(ep), ip, option_record_route_received, octx.seen.rr);
+        NS_STAT_ADD(EPS(ep), SS(ep), ip, option_unknown_received, octx.seen.unknown);
+        if (!ok) {
+                if (prob.need_icmp) {
+                        struct ns_icmp_reason why = { .type = 12, .code = 0, .arg = prob.pointer };
+                        (void)ns__icmp4_send_error(ep->p, &why, pkt);
+                        NS_STAT_INC(EPS(ep), SS(ep), ip, malformed_packets_received);
+                }
+                ns_pkt_free(pkt);
+                return false;
+        }
+        if (usage == NS_OPT_USAGE_VERIFY)
+                return true;
+        if (ns_pkt_make_writable(pkt) != 0) {
+                DROP(ep, pkt, outgoing_packet_errors);
+                return false;
+        }
+        h = ns_pkt_network_header(pkt);
+        uint8_t *opts = h + NS_IPV4_MIN_HDR;
+        for (size_t i = 0; i < olen; i++)
+                opts[i] = i < out_len ? out[i] : 0; /* RFC 791: "The padding is zero" */
+        ns_ipv4_fill_checksum(h);
+        return true;
+}
+
+/* Fragment handling (the seed's block in handlePacket). Returns the
+ * reassembled packet, or NULL when the fragment was consumed. */
+static struct ns_pkt *reassemble(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
+{
+        uint8_t *h = ns_pkt_data(pkt);
+        uint32_t hlen = (uint32_t)ns_ipv4_hdr_len(h);
+        uint32_t payload = ns_pkt_len(pkt) - hlen;
+        if (payload == 0) {
+                NS_STAT_INC(EPS(ep), SS(ep), ip, malformed_fragments_received);
+                DROP(ep, pkt, malformed_packets_received);
+                return NULL;
+        }
+        /* Options are checked before reassembly but not changed (seed). */
+        if (!receive_options(ep, pkt, NS_OPT_USAGE_VERIFY))
+                return NULL;
+        struct ns_reasm_key key = { .src = ns_ipv4_src(h),
+                                    .dst = ns_ipv4_dst(h),
+                                    .id = ns_ipv4_id(h),
+                                    .proto = ns_ipv4_proto(h) };
+        struct ns_pkt *whole = NULL;
+        enum ns_reasm_result r =
+            ns__reasm_add(ep->p->reasm, &key, ns_ipv4_frag_off(h), payload, ns_ipv4_mf(h), hlen,
+                          pkt, ns__stack_now(ep->p->s), &whole);
+        ns__ipv4_reasm_arm(ep->p);
+        switch (r) {
+        case NS_REASM_COMPLETE:
+                break;
+        case NS_REASM_MALFORMED:
+                NS_STAT_INC(EPS(ep), SS(ep), ip, malformed_fragments_received);
+                NS_STAT_INC(EPS(ep), SS(ep), ip, malformed_packets_received);
+                return NULL;
+        default:
+                return NULL;
+        }
+        /* The reassembler does not fix the header: total length, no flags. */
+        h = ns_pkt_data(whole);
+        ns_ipv4_set_total_len(h, (uint16_t)ns_pkt_len(whole));
+        ns_ipv4_set_flags_frag_off(h, 0, 0);
+        ns_ipv4_fill_checksum(h);
+        ns_pkt_set_network_header(whole);
+        whole->nic_id = ep->nic->id;
+        return whole;
+}
+
+static void dispatch_transport(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
+{
+        struct ns_stack *s = ep->p->s;
+        const uint8_t *h = ns_pkt_data(pkt);
+        uint8_t proto = ns_ipv4_proto(h);
+        uint32_t hlen = (uint32_t)ns_ipv4_hdr_len(h);
+        const struct ns_transport_handler *th = &s->transport[proto];
+        enum ns_deliver_result res = NS_DELIVER_PROTO_UNREACHABLE;
+        if (th->deliver) {
+                ns_pkt_pull(pkt, hlen);
+                ns_pkt_set_transport_header(pkt);
+                res = th->deliver(th->ctx, ep->nic, pkt);
+                if (res == NS_DELIVER_HANDLED)
+                        return;
+                ns_pkt_push(pkt, hlen); /* back to the IP header for the quote */
+        }
+        struct ns_icmp_reason why = { .type = 3 };
+        if (res == NS_DELIVER_PORT_UNREACHABLE) {
+                /* RFC 1122 3.2.2.1: code 3 when the transport cannot demultiplex. */
+                why.code = 3;
+        } else {
+                /* RFC 1122 3.2.2.1: code 2 when the protocol is not supported. */
+                why.code = 2;
+                NS_STAT_INC(EPS(ep), SS(ep), ip, unknown_protocol_received);
+        }
+        (void)ns__icmp4_send_error(ep->p, &why, pkt);
+        ns_pkt_free(pkt);
+}
+
+void ns__ipv4_handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
+{
+        struct ns_nic *nic = ep->nic;
+        struct ns_ipv4 *p = ep->p;
+        pkt->nic_id = nic->id;
+        const uint8_t *h = ns_pkt_data(pkt);
+        size_t hlen = ns_ipv4_hdr_len(h);
+
+        /* RFC 1071: the header sums to all ones; -0 and +0 need no special case. */
+        if (!ns_ipv4_checksum_ok(h, hlen)) {
+                NS_STAT_INC(EPS(ep), SS(ep), ip, checksum_errors_received);
+                DROP(ep, pkt, malformed_packets_received);
+                return;
+        }
+        ns_ip4 src = ns_ipv4_src(h), dst = ns_ipv4_dst(h);
+
+        /*
+         * RFC 1122 3.2.1.3: a source is one of the sender's own addresses,
+         * never a broadcast or multicast address; MUST discard otherwise.
+         */
+        if (src == NS_IP4_BROADCAST || ns_ip4_is_multicast(src)) {
+                DROP(ep, pkt, invalid_source_addresses_received);
+                return;
+        }
+        struct ns_addr_entry *e = ns__nic_acquire_assigned(nic, src, false, NS_PEB_NEVER_PRIMARY);
+        if (e) {
+                bool bcast = ns_ip4_prefix_is_broadcast(e->pfx, src);
+                ns__addr_release(&nic->addrs, e);
+                if (bcast) {
+                        DROP(ep, pkt, invalid_source_addresses_received);
+                        return;
+                }
+        }
+
+        /* Is it ours, a broadcast we take, or a group we joined? */
+        e = ns__nic_acquire_assigned(nic, dst, nic->promiscuous, NS_PEB_CAN_BE_PRIMARY);
+        if (e) {
+                if (ns_ip4_prefix_is_broadcast(e->pfx, dst) || dst == NS_IP4_BROADCAST) {
+                        pkt->flags |= NS_PKT_F_LOCAL_BCAST;
+                        NS_STAT_INC(EPS(ep), SS(ep), ip, broadcast_packets_received);
+                }
+                ns__addr_release(&nic->addrs, e);
+        } else if (ns__ipv4_in_group(ep, dst)) {
+                NS_STAT_INC(EPS(ep), SS(ep), ip, multicast_packets_received);
+        } else {
+                if (!p->forwarding) {
+                        DROP(ep, pkt, invalid_destination_addresses_received);
+                        return;
+                }
+                ns__ipv4_forward(ep, pkt);
+                return;
+        }
+
+        struct ns_filter_info info = { .hook = NS_HOOK_INPUT,
+                                       .in_nic = nic->id,
+                                       .in_name = nic->name };
+        if (ns__filter_check(&p->s->filter, NS_HOOK_INPUT, pkt, &info) != NS_VERDICT_ACCEPT) {
+                DROP(ep, pkt, iptables_input_dropped);
+                return;
+        }
+
+        if (ns_ipv4_is_fragment(h)) {
+                uint32_t flags = pkt->flags;
+                pkt = reassemble(ep, pkt);
+                if (!pkt)
+                        return;
+                pkt->flags = flags;
+                h = ns_pkt_data(pkt);
+        }
+        NS_STAT_INC(EPS(ep), SS(ep), ip, packets_delivered);
+
+        uint8_t proto = ns_ipv4_proto(h);
+        if (proto == NS_IPV4_PROTO_ICMP) {
+                /* ICMP processes options itself (echo usage for requests). */
+                ns__icmp4_handle(ep, pkt);
+                return;
+        }
+        if (!receive_options(ep, pkt, NS_OPT_USAGE_RECEIVE))
+                return;
+        if (proto == NS_IPV4_PROTO_IGMP) {
+                ns__igmp_handle(ep, pkt);
+                return;
+        }
+        dispatch_transport(ep, pkt);
+}

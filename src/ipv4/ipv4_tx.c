@@ -1,0 +1,312 @@
+/*
+ * The send side of the IPv4 endpoint: header construction (the seed's
+ * addIPHeader), WritePacket, WritePackets and WriteHeaderIncludedPacket.
+ */
+#include <string.h>
+
+#include <netstack/err.h>
+
+#include "ipv4/fragment.h"
+#include "ipv4/ipv4.h"
+#include "wire/hash.h"
+#include "wire/ipv4.h"
+
+uint16_t ns__ipv4_next_id(struct ns_ipv4 *p, ns_ip4 src, ns_ip4 dst, uint8_t proto)
+{
+        uint32_t b = ns_hash_route(src, dst, proto, p->hash_iv) % NS_IPV4_ID_BUCKETS;
+        return (uint16_t)++p->ids[b];
+}
+
+int ns__ipv4_network_mtu(uint32_t link_mtu, uint32_t hdr_len, uint32_t *out)
+{
+        /* RFC 791: every host must take a 68-byte datagram in one piece. */
+        if (link_mtu < 68)
+                return NS_ERR_INVALID_ENDPOINT_STATE;
+        if (hdr_len > NS_IPV4_MAX_HDR)
+                return NS_ERR_MALFORMED_HEADER;
+        uint32_t mtu = link_mtu > NS_IPV4_MAX_TOTAL ? NS_IPV4_MAX_TOTAL : link_mtu;
+        *out = mtu - hdr_len;
+        return 0;
+}
+
+/* The seed's addIPHeader. The packet is untouched on failure. */
+static int add_header(struct ns_ipv4 *p, ns_ip4 src, ns_ip4 dst, struct ns_pkt *pkt,
+                      const struct ns_ipv4_params *params)
+{
+        uint32_t opt_len = (params->options_len + 3u) & ~3u;
+        uint32_t hlen = NS_IPV4_MIN_HDR + opt_len;
+        if (hlen > NS_IPV4_MAX_HDR)
+                return NS_ERR_MESSAGE_TOO_LONG;
+        if (ns_pkt_len(pkt) + hlen > NS_IPV4_MAX_TOTAL)
+                return NS_ERR_MESSAGE_TOO_LONG;
+        uint8_t *h = ns_pkt_push(pkt, hlen);
+        if (!h)
+                return NS_ERR_NO_BUFFER_SPACE;
+        /*
+         * RFC 6864 4.3: every non-atomic datagram needs a unique ID, and DF is
+         * never set here, so every datagram gets one.
+         */
+        h[0] = (uint8_t)(0x40 | (hlen >> 2));
+        h[1] = params->tos;
+        ns_store_be16(h + 2, (uint16_t)ns_pkt_len(pkt));
+        ns_store_be16(h + 4, ns__ipv4_next_id(p, src, dst, params->proto));
+        h[6] = 0;
+        h[7] = 0;
+        h[8] = params->ttl;
+        h[9] = params->proto;
+        h[10] = 0;
+        h[11] = 0;
+        ns_store_be32(h + 12, src);
+        ns_store_be32(h + 16, dst);
+        if (opt_len) {
+                memcpy(h + 20, params->options, params->options_len);
+                memset(h + 20 + params->options_len, 0, opt_len - params->options_len);
+        }
+        ns_ipv4_fill_checksum(h);
+        ns_pkt_set_network_header(pkt);
+        pkt->net_proto = 0x0800;
+        pkt->transport_proto = params->proto;
+        return 0;
+}
+
+static struct ns_filter_info out_info(struct ns_nic *nic, enum ns_hook hook)
+{
+        return (struct ns_filter_info){ .hook = hook, .out_nic = nic->id, .out_name = nic->name };
+}
+
+/* Runs a hook point on an outgoing packet; true when it may continue. */
+static bool out_hook(struct ns_ipv4 *p, struct ns_nic *nic, enum ns_hook hook, struct ns_pkt *pkt)
+{
+        struct ns_filter_info info = out_info(nic, hook);
+        if (ns__filter_check(&p->s->filter, hook, pkt, &info) == NS_VERDICT_ACCEPT)
+                return true;
+        struct ns_ipv4_ep *ep = ns__ipv4_ep(p, nic);
+        struct ns_stats *eps = ep ? &nic->stats : NULL;
+        if (hook == NS_HOOK_OUTPUT)
+                NS_STAT_INC(eps, &p->s->stats, ip, iptables_output_dropped);
+        else
+                NS_STAT_INC(eps, &p->s->stats, ip, iptables_postrouting_dropped);
+        return false;
+}
+
+/*
+ * After an OUTPUT hook rewrote the destination (DNAT), a packet now
+ * addressed to one of our NICs is delivered here rather than sent
+ * (the seed's NatDone handling). Returns true when it was.
+ */
+static bool nat_local(struct ns_ipv4 *p, struct ns_pkt *pkt)
+{
+        if (!(pkt->flags & NS_PKT_F_NAT_DONE))
+                return false;
+        struct ns_nic *nic = ns__stack_nic_with_address(p->s, ns_ipv4_dst(ns_pkt_data(pkt)));
+        if (!nic)
+                return false;
+        ns__ipv4_handle_local(ns__ipv4_ep(p, nic), pkt, true);
+        return true;
+}
+
+/* Hands one complete packet to the NIC, fragmenting it to the MTU. */
+static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, struct ns_pkt *pkt)
+{
+        struct ns_stats *eps = &nic->stats, *ss = &p->s->stats;
+        uint8_t *h = ns_pkt_data(pkt);
+        uint32_t hlen = (uint32_t)ns_ipv4_hdr_len(h);
+        uint32_t mtu;
+        int err = ns__ipv4_network_mtu(link_mtu, hlen, &mtu);
+        if (err) {
+                NS_STAT_INC(eps, ss, ip, outgoing_packet_errors);
+                ns_pkt_free(pkt);
+                return err;
+        }
+        if (!out_hook(p, nic, NS_HOOK_POSTROUTING, pkt)) {
+                ns_pkt_free(pkt);
+                return 0;
+        }
+        if (ns_pkt_len(pkt) - hlen <= mtu) {
+                err = ns__nic_write(nic, pkt);
+                if (err) {
+                        NS_STAT_INC(eps, ss, ip, outgoing_packet_errors);
+                        return err;
+                }
+                NS_STAT_INC(eps, ss, ip, packets_sent);
+                return 0;
+        }
+        /* A local sender asking for DF gets EMSGSIZE rather than fragments (Linux). */
+        if (ns_ipv4_df(h)) {
+                NS_STAT_INC(eps, ss, ip, outgoing_packet_errors);
+                NS_STAT_INC(eps, ss, ip, frag_fails);
+                ns_pkt_free(pkt);
+                return NS_ERR_MESSAGE_TOO_LONG;
+        }
+        struct ns_pkt_list frags;
+        ns_pkt_list_init(&frags);
+        int n = ns__ipv4_fragment(p->s->pool, pkt,
+                                  link_mtu > NS_IPV4_MAX_TOTAL ? NS_IPV4_MAX_TOTAL : link_mtu,
+                                  NS_IPV4_TX_HEADROOM + ns__nic_max_header_len(nic), &frags);
+        if (n < 0) {
+                NS_STAT_INC(eps, ss, ip, outgoing_packet_errors);
+                NS_STAT_INC(eps, ss, ip, frag_fails);
+                return n;
+        }
+        NS_STAT_INC(eps, ss, ip, frag_oks);
+        NS_STAT_ADD(eps, ss, ip, frag_creates, n);
+        int written = ns__nic_write_list(nic, &frags);
+        uint32_t ok = written > 0 ? (uint32_t)written : 0;
+        NS_STAT_ADD(eps, ss, ip, packets_sent, ok);
+        NS_STAT_ADD(eps, ss, ip, outgoing_packet_errors, (uint32_t)n - ok);
+        if (written < 0)
+                return written;
+        return ok == (uint32_t)n ? 0 : NS_ERR_IO;
+}
+
+/* The seed's writePacket: local loop, then the NIC. Consumes pkt. */
+static int write_routed(struct ns_ipv4 *p, const struct ns_path *path, struct ns_pkt *pkt,
+                        bool header_included)
+{
+        struct ns_nic *nic = path->nic;
+        struct ns_ipv4_ep *ep = ns__ipv4_ep(p, nic);
+        if (path->loop & NS_LOOP_IN) {
+                if (!(path->loop & NS_LOOP_OUT)) {
+                        /* The stack built it, so its checksums are right. */
+                        ns__ipv4_handle_local(ep, pkt, !header_included);
+                        return 0;
+                }
+                /* Broadcast/multicast: a private copy is looped, the original sent. */
+                struct ns_pkt *copy = ns_pkt_copy(p->s->pool, pkt, NS_IPV4_TX_HEADROOM);
+                if (copy)
+                        ns__ipv4_handle_local(ep, copy, !header_included);
+        }
+        if (!(path->loop & NS_LOOP_OUT)) {
+                ns_pkt_free(pkt);
+                return 0;
+        }
+        return send_out(p, nic, path->mtu, pkt);
+}
+
+int ns__ipv4_write_packet(struct ns_ipv4 *p, const struct ns_path *path,
+                          const struct ns_ipv4_params *params, struct ns_pkt *pkt)
+{
+        int err = add_header(p, path->local, path->remote, pkt, params);
+        if (err) {
+                NS_STAT_INC(&path->nic->stats, &p->s->stats, ip, outgoing_packet_errors);
+                ns_pkt_free(pkt);
+                return err;
+        }
+        if (!out_hook(p, path->nic, NS_HOOK_OUTPUT, pkt)) {
+                ns_pkt_free(pkt);
+                return 0;
+        }
+        if (nat_local(p, pkt))
+                return 0;
+        return write_routed(p, path, pkt, false);
+}
+
+int ns__ipv4_write_packets(struct ns_ipv4 *p, const struct ns_path *path,
+                           const struct ns_ipv4_params *params, struct ns_pkt_list *pkts)
+{
+        struct ns_nic *nic = path->nic;
+        struct ns_stats *eps = &nic->stats, *ss = &p->s->stats;
+        struct ns_pkt_list out;
+        ns_pkt_list_init(&out);
+        int handled = 0, first_err = 0;
+        struct ns_pkt *pkt;
+        while ((pkt = ns_pkt_list_pop_front(pkts)) != NULL) {
+                int err = add_header(p, path->local, path->remote, pkt, params);
+                if (err) {
+                        NS_STAT_INC(eps, ss, ip, outgoing_packet_errors);
+                        ns_pkt_free(pkt);
+                        if (!first_err)
+                                first_err = err;
+                        continue;
+                }
+                if (!out_hook(p, nic, NS_HOOK_OUTPUT, pkt)) {
+                        ns_pkt_free(pkt);
+                        handled++; /* dropped packets are not errors (seed) */
+                        continue;
+                }
+                if (nat_local(p, pkt)) {
+                        handled++;
+                        continue;
+                }
+                if (path->loop != NS_LOOP_OUT) {
+                        /* Looped routes take the one-packet path. */
+                        err = write_routed(p, path, pkt, false);
+                        if (!err)
+                                handled++;
+                        continue;
+                }
+                uint32_t mtu, hlen = (uint32_t)ns_ipv4_hdr_len(ns_pkt_data(pkt));
+                err = ns__ipv4_network_mtu(path->mtu, hlen, &mtu);
+                if (!err && ns_pkt_len(pkt) - hlen > mtu) {
+                        int n = ns__ipv4_fragment(p->s->pool, pkt, path->mtu,
+                                                  NS_IPV4_TX_HEADROOM + ns__nic_max_header_len(nic),
+                                                  &out);
+                        if (n < 0) {
+                                err = n;
+                        } else {
+                                NS_STAT_INC(eps, ss, ip, frag_oks);
+                                NS_STAT_ADD(eps, ss, ip, frag_creates, n);
+                        }
+                } else if (!err) {
+                        ns_pkt_list_push_back(&out, pkt);
+                } else {
+                        ns_pkt_free(pkt);
+                }
+                if (err) {
+                        NS_STAT_INC(eps, ss, ip, outgoing_packet_errors);
+                        if (!first_err)
+                                first_err = err;
+                }
+        }
+        uint32_t count = out.count;
+        if (count) {
+                int written = ns__nic_write_list(nic, &out);
+                uint32_t ok = written > 0 ? (uint32_t)written : 0;
+                NS_STAT_ADD(eps, ss, ip, packets_sent, ok);
+                NS_STAT_ADD(eps, ss, ip, outgoing_packet_errors, count - ok);
+                handled += (int)ok;
+                if (written < 0 && !first_err)
+                        first_err = written;
+        }
+        return handled > 0 || !first_err ? handled : first_err;
+}
+
+int ns__ipv4_write_header_included(struct ns_ipv4 *p, const struct ns_path *path,
+                                   struct ns_pkt *pkt)
+{
+        uint32_t len = ns_pkt_len(pkt);
+        uint8_t *h = ns_pkt_data(pkt);
+        int err = 0;
+        if (len < NS_IPV4_MIN_HDR || ns_ipv4_hdr_len(h) < NS_IPV4_MIN_HDR ||
+            ns_ipv4_hdr_len(h) > len) {
+                err = NS_ERR_MALFORMED_HEADER;
+                goto drop;
+        }
+        if (len > NS_IPV4_MAX_TOTAL) {
+                err = NS_ERR_MESSAGE_TOO_LONG;
+                goto drop;
+        }
+        /* Always the true length; the source when unset; the route's destination. */
+        ns_ipv4_set_total_len(h, (uint16_t)len);
+        if (ns_ipv4_src(h) == NS_IP4_ANY)
+                ns_ipv4_set_src(h, path->local);
+        ns_ipv4_set_dst(h, path->remote);
+        /*
+         * RFC 6864 4.3: a zero ID is replaced on every non-atomic datagram (DF
+         * clear, or a fragment). The seed hashes with protocol 0 here.
+         */
+        if (ns_ipv4_id(h) == 0 && (!ns_ipv4_df(h) || ns_ipv4_is_fragment(h)))
+                ns_ipv4_set_id(h, ns__ipv4_next_id(p, path->local, path->remote, 0));
+        ns_ipv4_fill_checksum(h);
+        if (ns_ipv4_validate(h, len) != NS_IPV4_VALID) {
+                err = NS_ERR_MALFORMED_HEADER;
+                goto drop;
+        }
+        ns_pkt_set_network_header(pkt);
+        pkt->net_proto = 0x0800;
+        pkt->transport_proto = ns_ipv4_proto(h);
+        return write_routed(p, path, pkt, true);
+drop:
+        ns_pkt_free(pkt);
+        return err;
+}
