@@ -233,6 +233,8 @@ void ns__ipv4_handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
                 DROP(ep, pkt, malformed_packets_received);
                 return;
         }
+        /* Structure and checksum are good (gVisor's handleValidatedPacket). */
+        NS_STAT_INC(EPS(ep), SS(ep), ip, valid_packets_received);
         ns_ip4 src = ns_ipv4_src(h), dst = ns_ipv4_dst(h);
 
         /*

@@ -65,9 +65,10 @@ struct sanity_row {
         const char *deltas;
 };
 
-#define ECHO_OK                                                                 \
-        "ip.packets_received=1 ip.packets_delivered=1 ip.packets_sent=1 "       \
-        "icmp.received_total=1 icmp.received_echo_request=1 icmp.sent_total=1 " \
+#define ECHO_OK                                                                     \
+        "ip.packets_received=1 ip.valid_packets_received=1 ip.packets_delivered=1 " \
+        "ip.packets_sent=1 "                                                        \
+        "icmp.received_total=1 icmp.received_echo_request=1 icmp.sent_total=1 "     \
         "icmp.sent_echo_reply=1"
 #define MALFORMED "ip.packets_received=1 ip.malformed_packets_received=1"
 
@@ -115,7 +116,8 @@ static const struct sanity_row sanity_rows[] = {
           .total_len = 27,
           .proto = 1,
           .ttl = 255,
-          .deltas = "ip.packets_received=1 ip.packets_delivered=1 icmp.received_total=1 "
+          .deltas = "ip.packets_received=1 ip.valid_packets_received=1 ip.packets_delivered=1 "
+                    "icmp.received_total=1 "
                     "icmp.received_invalid=1" },
         /* Total Length beyond the bytes received: Linux InTruncatedPkts. */
         { .name = "total length past the bytes (ip + icmp + 1)",
@@ -139,7 +141,7 @@ static const struct sanity_row sanity_rows[] = {
           .reply = REPLY_ERROR,
           .icmp_type = 3,
           .icmp_code = 2,
-          .deltas = "ip.packets_received=1 ip.packets_delivered=1 "
+          .deltas = "ip.packets_received=1 ip.valid_packets_received=1 ip.packets_delivered=1 "
                     "ip.unknown_protocol_received=1 ip.packets_sent=1 icmp.sent_total=1 "
                     "icmp.sent_dst_unreachable=1" },
 };
@@ -223,7 +225,7 @@ struct addr_row {
         const char *deltas;
 };
 
-#define DELIVERED "ip.packets_received=1 ip.packets_delivered=1"
+#define DELIVERED "ip.packets_received=1 ip.valid_packets_received=1 ip.packets_delivered=1"
 
 static const struct addr_row addr_rows[] = {
         { .name = "unicast to us",
@@ -251,25 +253,30 @@ static const struct addr_row addr_rows[] = {
         { .name = "group not joined",
           .src = REMOTE,
           .dst = NS_IP4(239, 1, 2, 3),
-          .deltas = "ip.packets_received=1 ip.invalid_destination_addresses_received=1" },
+          .deltas = "ip.packets_received=1 ip.valid_packets_received=1 "
+                    "ip.invalid_destination_addresses_received=1" },
         /* RFC 1122 3.2.1.3: never a broadcast or multicast source. */
-        { .name = "limited broadcast source",
+        { .name = "limited broadcast source (caught as our own address, as the seed)",
           .src = NS_IP4_BROADCAST,
           .dst = LOCAL,
-          .deltas = "ip.packets_received=1 ip.invalid_source_addresses_received=1" },
+          .deltas = "ip.packets_received=1 "
+                    "ip.invalid_source_addresses_received=1" },
         { .name = "multicast source",
           .src = NS_IP4(224, 0, 0, 5),
           .dst = LOCAL,
-          .deltas = "ip.packets_received=1 ip.invalid_source_addresses_received=1" },
+          .deltas = "ip.packets_received=1 ip.valid_packets_received=1 "
+                    "ip.invalid_source_addresses_received=1" },
         { .name = "subnet broadcast source",
           .src = BCAST,
           .dst = LOCAL,
-          .deltas = "ip.packets_received=1 ip.invalid_source_addresses_received=1" },
+          .deltas = "ip.packets_received=1 ip.valid_packets_received=1 "
+                    "ip.invalid_source_addresses_received=1" },
         /* Our own address arriving on a real link (Linux fib_validate_source). */
         { .name = "own address as source",
           .src = LOCAL,
           .dst = LOCAL,
-          .deltas = "ip.packets_received=1 ip.invalid_source_addresses_received=1" },
+          .deltas = "ip.packets_received=1 "
+                    "ip.invalid_source_addresses_received=1" },
         /* RFC 1122 3.2.1.3: 127/8 never appears outside a host. */
         { .name = "loopback source on a real link",
           .src = NS_IP4(127, 0, 0, 1),
@@ -283,7 +290,8 @@ static const struct addr_row addr_rows[] = {
         { .name = "another host's address",
           .src = REMOTE,
           .dst = NS_IP4(192, 168, 1, 77),
-          .deltas = "ip.packets_received=1 ip.invalid_destination_addresses_received=1" },
+          .deltas = "ip.packets_received=1 ip.valid_packets_received=1 "
+                    "ip.invalid_destination_addresses_received=1" },
 };
 
 static void test_address_rows(void **state)
@@ -416,7 +424,8 @@ static void test_empty_fragment_is_malformed(void **state)
         ns_stack_get_stats(env.s, &before);
         inject(&env, 1, &spec);
         ns_stack_get_stats(env.s, &after);
-        expect_deltas(&before, &after, MALFORMED " ip.malformed_fragments_received=1");
+        expect_deltas(&before, &after,
+                      MALFORMED " ip.valid_packets_received=1 ip.malformed_fragments_received=1");
         teardown(&env);
 }
 
@@ -436,7 +445,8 @@ static void test_prerouting_and_input_drops(void **state)
                 const char *deltas;
         } rows[] = {
                 { NS_HOOK_PREROUTING, "ip.packets_received=1 ip.iptables_prerouting_dropped=1" },
-                { NS_HOOK_INPUT, "ip.packets_received=1 ip.iptables_input_dropped=1" },
+                { NS_HOOK_INPUT,
+                  "ip.packets_received=1 ip.valid_packets_received=1 ip.iptables_input_dropped=1" },
         };
         for (size_t i = 0; i < 2; i++) {
                 struct ns_test_env env;
@@ -480,7 +490,8 @@ static void test_input_rule_drops_some(void **state)
         inject(&env, 1, &b);
         ns_stack_get_stats(env.s, &after);
         expect_deltas(&before, &after,
-                      "ip.packets_received=2 ip.iptables_input_dropped=1 ip.packets_delivered=1 "
+                      "ip.packets_received=2 ip.valid_packets_received=2 "
+                      "ip.iptables_input_dropped=1 ip.packets_delivered=1 "
                       "ip.packets_sent=1 icmp.received_total=1 icmp.received_echo_request=1 "
                       "icmp.sent_total=1 icmp.sent_echo_reply=1");
         assert_int_equal(ns_channel_queued(env.ch[1]), 1);
@@ -587,11 +598,13 @@ static void test_forward_and_forward_drop(void **state)
                 ns_stack_get_stats(env.s, &after);
                 if (drop) {
                         expect_deltas(&before, &after,
-                                      "ip.packets_received=1 ip.iptables_forward_dropped=1");
+                                      "ip.packets_received=1 ip.valid_packets_received=1 "
+                                      "ip.iptables_forward_dropped=1");
                         assert_int_equal(ns_channel_queued(env.ch[2]), 0);
                 } else {
                         expect_deltas(&before, &after,
-                                      "ip.packets_received=1 ip.forwarded=1 ip.packets_sent=1");
+                                      "ip.packets_received=1 ip.valid_packets_received=1 "
+                                      "ip.forwarded=1 ip.packets_sent=1");
                         struct ns_pkt *p = ns_channel_read(env.ch[2]);
                         assert_non_null(p);
                         assert_int_equal(ns_ipv4_ttl(ns_pkt_data(p)), 8);
