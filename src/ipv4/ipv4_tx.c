@@ -180,6 +180,11 @@ static int write_routed(struct ns_ipv4 *p, const struct ns_path *path, struct ns
                 ns_pkt_free(pkt);
                 return 0;
         }
+        /* RFC 4293 ipSystemStatsOutMcastPkts / OutBcastPkts. */
+        if (ns_ip4_is_multicast(path->remote))
+                NS_STAT_INC(&nic->stats, &p->s->stats, ip, multicast_packets_sent);
+        else if (path->loop & NS_LOOP_IN)
+                NS_STAT_INC(&nic->stats, &p->s->stats, ip, broadcast_packets_sent);
         return send_out(p, nic, path->mtu, pkt);
 }
 

@@ -294,7 +294,7 @@ static void test_broadcast_is_sent_and_looped(void **state)
                 expect_deltas(&before, &after,
                               "ip.packets_sent=1 ip.packets_received=1 ip.valid_packets_received=1 "
                               "ip.packets_delivered=1 "
-                              "ip.broadcast_packets_received=1");
+                              "ip.broadcast_packets_received=1 ip.broadcast_packets_sent=1");
                 assert_int_equal(cap.count, 1);
                 assert_true(cap.last_flags & NS_PKT_F_LOCAL_BCAST);
                 struct ns_pkt *p = ns_channel_read(env.ch[1]);
