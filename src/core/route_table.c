@@ -133,8 +133,10 @@ static void remove_slot(struct ns_route_table *t, uint32_t i)
         t->count--;
 }
 
-int ns__route_del(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gateway,
-                  uint32_t nic_id)
+/* Removes the first route of dst's run matching gateway and nic_id; with
+ * wildcards, 0 matches any value of either. */
+static int del_matching(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gateway,
+                        uint32_t nic_id, bool wildcards)
 {
         if (dst.prefix_len > 32)
                 return NS_ERR_NOT_FOUND;
@@ -143,8 +145,8 @@ int ns__route_del(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gat
         uint32_t end;
         for (uint32_t i = run_of(t, dst, &end); i < end; i++) {
                 const struct ns_route *o = &t->slots[i].route;
-                if ((gateway == 0 || o->gateway == gateway) &&
-                    (nic_id == 0 || o->nic_id == nic_id)) {
+                if ((o->gateway == gateway || (wildcards && gateway == 0)) &&
+                    (o->nic_id == nic_id || (wildcards && nic_id == 0))) {
                         remove_slot(t, i);
                         recompute_starts(t);
                         return 0;
@@ -153,23 +155,16 @@ int ns__route_del(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gat
         return NS_ERR_NOT_FOUND;
 }
 
+int ns__route_del(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gateway,
+                  uint32_t nic_id)
+{
+        return del_matching(t, dst, gateway, nic_id, true);
+}
+
 int ns__route_del_exact(struct ns_route_table *t, struct ns_ip4_prefix dst, ns_ip4 gateway,
                         uint32_t nic_id)
 {
-        if (dst.prefix_len > 32)
-                return NS_ERR_NOT_FOUND;
-        dst.addr &= ns_ip4_mask(dst.prefix_len);
-
-        uint32_t end;
-        for (uint32_t i = run_of(t, dst, &end); i < end; i++) {
-                const struct ns_route *o = &t->slots[i].route;
-                if (o->gateway == gateway && o->nic_id == nic_id) {
-                        remove_slot(t, i);
-                        recompute_starts(t);
-                        return 0;
-                }
-        }
-        return NS_ERR_NOT_FOUND;
+        return del_matching(t, dst, gateway, nic_id, false);
 }
 
 void ns__route_del_nic(struct ns_route_table *t, uint32_t nic_id)
