@@ -9,5 +9,18 @@
 #include <netstack/addr.h>
 #include <netstack/alloc.h>
 #include <netstack/checksum.h>
+#include <netstack/clock.h>
+#include <netstack/rng.h>
+#include <netstack/sys.h>
+#include <netstack/pkt.h>
+#include <netstack/stats.h>
+#include <netstack/filter.h>
+#include <netstack/link.h>
+#include <netstack/channel.h>
+#include <netstack/stack.h>
+#include <netstack/ipv4.h>
+#include <netstack/udp.h>
+#include <netstack/ping.h>
+#include <netstack/raw.h>
 
 #endif

@@ -63,6 +63,8 @@ struct ns_transport_error {
         uint8_t icmp_code;
         /** Next-hop MTU for fragmentation needed, else 0. */
         uint32_t mtu;
+        /** The host that sent the ICMP error (a router, or the destination). */
+        ns_ip4 from;
         /** The quoted original datagram's addresses and protocol. */
         ns_ip4 src, dst;
         uint8_t proto;

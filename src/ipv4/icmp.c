@@ -264,7 +264,7 @@ static void answer_request(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, uint8_t re
 }
 
 /* The quoted datagram of an ICMP error, for the transport that sent it. */
-static void notify_transport(struct ns_ipv4_ep *ep, const uint8_t *icmp, uint32_t len)
+static void notify_transport(struct ns_ipv4_ep *ep, ns_ip4 from, const uint8_t *icmp, uint32_t len)
 {
         if (len < NS_ICMP4_HDR + NS_IPV4_MIN_HDR)
                 return;
@@ -284,6 +284,7 @@ static void notify_transport(struct ns_ipv4_ep *ep, const uint8_t *icmp, uint32_
         struct ns_transport_error err = {
                 .icmp_type = ns_icmp4_type(icmp),
                 .icmp_code = ns_icmp4_code(icmp),
+                .from = from,
                 .src = ns_ipv4_src(q),
                 .dst = ns_ipv4_dst(q),
                 .proto = proto,
@@ -349,15 +350,15 @@ void ns__icmp4_handle(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
                 break;
         case NS_ICMP4_DEST_UNREACH:
                 NS_STAT_INC(EPS(ep), SS(ep), icmp, received_dst_unreachable);
-                notify_transport(ep, icmp, len);
+                notify_transport(ep, ns_ipv4_src(h), icmp, len);
                 break;
         case NS_ICMP4_TIME_EXCEEDED:
                 NS_STAT_INC(EPS(ep), SS(ep), icmp, received_time_exceeded);
-                notify_transport(ep, icmp, len);
+                notify_transport(ep, ns_ipv4_src(h), icmp, len);
                 break;
         case NS_ICMP4_PARAM_PROBLEM:
                 NS_STAT_INC(EPS(ep), SS(ep), icmp, received_param_problem);
-                notify_transport(ep, icmp, len);
+                notify_transport(ep, ns_ipv4_src(h), icmp, len);
                 break;
         case NS_ICMP4_SOURCE_QUENCH:
                 NS_STAT_INC(EPS(ep), SS(ep), icmp, received_src_quench);
