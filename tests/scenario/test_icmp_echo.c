@@ -415,6 +415,7 @@ static void test_errors_reach_transport(void **state)
                 assert_int_equal(spy.last.icmp_type, t->type);
                 assert_int_equal(spy.last.icmp_code, t->code);
                 assert_int_equal(spy.last.mtu, t->mtu_want);
+                assert_int_equal(spy.last.from, REMOTE);
                 assert_int_equal(spy.last.src, LOCAL);
                 assert_int_equal(spy.last.dst, REMOTE);
                 assert_int_equal(spy.last.proto, NS_IPV4_PROTO_UDP);
