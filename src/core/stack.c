@@ -52,8 +52,8 @@ int ns_stack_create(const struct ns_stack_config *cfg, struct ns_stack **out)
         err = ns__filter_init(&s->filter, &s->alloc);
         if (err)
                 goto fail_pool;
-        err =
-            ns__icmp_rl_init(&s->icmp_rl, &s->alloc, NULL, ns__stack_now(s), ns__rng_u64(&s->rng));
+        err = ns__icmp_rl_init(&s->icmp_rl, &s->alloc, cfg->icmp_ratelimit, ns__stack_now(s),
+                               ns__rng_u64(&s->rng));
         if (err)
                 goto fail_filter;
 

@@ -11,6 +11,7 @@
 
 #include "ns_test.h"
 #include <netstack/ipv4.h>
+#include "core/ratelimit.h"
 #include "core/stack.h"
 #include "wire/icmp4.h"
 #include "wire/ipv4.h"
@@ -37,15 +38,21 @@ static enum ns_deliver_result closed_deliver(void *ctx, struct ns_nic *nic, stru
         return NS_DELIVER_PORT_UNREACHABLE;
 }
 
-static void env_up(struct ns_test_env *env, struct closed_udp *udp)
+static void env_up_cfg(struct ns_test_env *env, struct closed_udp *udp,
+                       void (*tweak)(struct ns_stack_config *cfg))
 {
-        ns_test_env_init(env, mods);
+        ns_test_env_init_cfg(env, mods, tweak);
         ns_test_add_nic(env, 1, 1500, LOCAL, 24);
         struct ns_route_entry def = { .dst = { NS_IP4_ANY, 0 }, .gateway = GATEWAY, .nic_id = 1 };
         assert_int_equal(ns_route_add(env->s, &def), 0);
         memset(udp, 0, sizeof(*udp));
         struct ns_transport_handler h = { .deliver = closed_deliver, .ctx = udp };
         assert_int_equal(ns__stack_register_transport(env->s, NS_IPV4_PROTO_UDP, &h), 0);
+}
+
+static void env_up(struct ns_test_env *env, struct closed_udp *udp)
+{
+        env_up_cfg(env, udp, NULL);
 }
 
 struct dgram {
@@ -542,6 +549,64 @@ static void test_echo_replies_not_limited(void **state)
         ns_test_env_destroy(&env);
 }
 
+/* The limits come from the stack's configuration when given. */
+static struct ns_icmp_ratelimit_config small_limits;
+
+static void use_small_limits(struct ns_stack_config *cfg)
+{
+        ns__icmp_rl_config_default(&small_limits);
+        small_limits.global_rate = 10;
+        small_limits.global_burst = 5;
+        small_limits.host_rate = 2;
+        small_limits.host_burst = 2;
+        small_limits.limit_echo_reply = true;
+        cfg->icmp_ratelimit = &small_limits;
+}
+
+static void test_rate_limit_configured(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct closed_udp udp;
+        env_up_cfg(&env, &udp, use_small_limits);
+        trigger(&env, REMOTE, 10);
+        assert_int_equal(drain_errors(&env, REMOTE), 2);
+        /* Half a second at 2/s per destination: one more. */
+        ns_test_advance(&env, SEC / 2);
+        trigger(&env, REMOTE, 10);
+        assert_int_equal(drain_errors(&env, REMOTE), 1);
+        /* Two tokens of the global 5 are left (10/s refilled 5 in 0.5 s, capped). */
+        for (unsigned d = 0; d < 10; d++)
+                trigger(&env, NS_IP4(10, 0, 0, 1 + d), 1);
+        assert_int_equal(drain_errors(&env, NS_IP4_ANY), 4);
+        ns_test_env_destroy(&env);
+}
+
+static void use_bad_limits(struct ns_stack_config *cfg)
+{
+        ns__icmp_rl_config_default(&small_limits);
+        small_limits.global_burst = 0; /* a rate with no depth */
+        cfg->icmp_ratelimit = &small_limits;
+}
+
+static void test_rate_limit_config_invalid(void **state)
+{
+        (void)state;
+        struct ns_manual_clock clock;
+        struct ns_seeded_rng rng;
+        ns_manual_clock_init(&clock, 0, NS_TEST_WALL_START_NS);
+        ns_seeded_rng_init(&rng, 1);
+        struct ns_stack_config cfg;
+        ns_stack_config_init(&cfg);
+        cfg.clock = ns_manual_clock_as_clock(&clock);
+        cfg.rng = ns_seeded_rng_as_rng(&rng);
+        cfg.modules = mods;
+        use_bad_limits(&cfg);
+        struct ns_stack *s = NULL;
+        assert_int_equal(ns_stack_create(&cfg, &s), NS_ERR_INVALID_ARGUMENT);
+        assert_null(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -553,6 +618,8 @@ int main(void)
                 cmocka_unit_test(test_rate_limit_one_destination),
                 cmocka_unit_test(test_rate_limit_many_destinations),
                 cmocka_unit_test(test_echo_replies_not_limited),
+                cmocka_unit_test(test_rate_limit_configured),
+                cmocka_unit_test(test_rate_limit_config_invalid),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
