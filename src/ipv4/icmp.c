@@ -45,6 +45,15 @@ static void count_sent(struct ns_stats *eps, struct ns_stats *ss, uint8_t type)
         }
 }
 
+static void count_rate_limited(struct ns_stats *eps, struct ns_stats *ss, enum ns_icmp_rl_verdict v)
+{
+        NS_STAT_INC(eps, ss, icmp, sent_rate_limited);
+        if (v == NS_ICMP_RL_LIMITED_HOST)
+                NS_STAT_INC(eps, ss, icmp, sent_rate_limited_host);
+        else
+                NS_STAT_INC(eps, ss, icmp, sent_rate_limited_global);
+}
+
 /* Milliseconds since midnight UT (RFC 791 timestamps, RFC 792 type 13/14). */
 uint32_t ns__ipv4_ms_since_midnight(const struct ns_stack *s)
 {
@@ -120,11 +129,7 @@ int ns__icmp4_send_error(struct ns_ipv4 *p, const struct ns_icmp_reason *why,
         enum ns_icmp_rl_verdict v =
             ns__icmp_rl_check(&s->icmp_rl, why->type, why->code, src, ns__stack_now(s));
         if (v != NS_ICMP_RL_ALLOW) {
-                NS_STAT_INC(eps, &s->stats, icmp, sent_rate_limited);
-                if (v == NS_ICMP_RL_LIMITED_HOST)
-                        NS_STAT_INC(eps, &s->stats, icmp, sent_rate_limited_host);
-                else
-                        NS_STAT_INC(eps, &s->stats, icmp, sent_rate_limited_global);
+                count_rate_limited(eps, &s->stats, v);
                 ns__path_release(&path);
                 return 0;
         }
@@ -182,6 +187,19 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
         struct ns_ipv4 *p = ep->p;
         struct ns_stack *s = p->s;
         const uint8_t *h = ns_pkt_network_header(req);
+        /*
+         * Echo replies ask the limiter too, which passes them unless the
+         * stack's limits say limit_echo_reply (Linux's icmp_reply() asks
+         * icmpv4_xrlim_allow(); echo reply is outside the default mask).
+         */
+        if (type == NS_ICMP4_ECHO_REPLY) {
+                enum ns_icmp_rl_verdict v =
+                    ns__icmp_rl_check(&s->icmp_rl, type, 0, ns_ipv4_src(h), ns__stack_now(s));
+                if (v != NS_ICMP_RL_ALLOW) {
+                        count_rate_limited(EPS(ep), SS(ep), v);
+                        return;
+                }
+        }
         ns_ip4 local = ns_ipv4_dst(h);
         /* RFC 1122 3.2.1.3: never from a broadcast or multicast address. */
         if ((req->flags & NS_PKT_F_LOCAL_BCAST) || ns_ip4_is_multicast(local))

@@ -582,6 +582,35 @@ static void test_rate_limit_configured(void **state)
         ns_test_env_destroy(&env);
 }
 
+/*
+ * limit_echo_reply (off by default, like Linux's icmp_ratemask and gVisor):
+ * when set, echo replies take global tokens too.
+ */
+static void test_echo_reply_limit_configured(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct closed_udp udp;
+        env_up_cfg(&env, &udp, use_small_limits);
+        uint8_t body[16], buf[64];
+        size_t bl = ns_icmp4_emit_echo(body, sizeof(body), NS_ICMP4_ECHO, 1, 1, NULL, 0);
+        for (unsigned i = 0; i < 10; i++)
+                send_dgram(&env,
+                           &(struct dgram){ .src = REMOTE,
+                                            .dst = LOCAL,
+                                            .proto = NS_IPV4_PROTO_ICMP,
+                                            .body = body,
+                                            .body_len = bl },
+                           buf, sizeof(buf));
+        assert_int_equal(ns_channel_queued(env.ch[1]), 5);
+        ns_test_drain_all(&env);
+        struct ns_stats st = stats(&env);
+        assert_int_equal(st.icmp.sent_echo_reply, 5);
+        assert_int_equal(st.icmp.sent_rate_limited, 5);
+        assert_int_equal(st.icmp.sent_rate_limited_global, 5);
+        ns_test_env_destroy(&env);
+}
+
 static void use_bad_limits(struct ns_stack_config *cfg)
 {
         ns__icmp_rl_config_default(&small_limits);
@@ -620,6 +649,7 @@ int main(void)
                 cmocka_unit_test(test_echo_replies_not_limited),
                 cmocka_unit_test(test_rate_limit_configured),
                 cmocka_unit_test(test_rate_limit_config_invalid),
+                cmocka_unit_test(test_echo_reply_limit_configured),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
