@@ -17,6 +17,7 @@
 #include <netstack/filter.h>
 #include <netstack/link.h>
 #include <netstack/channel.h>
+#include <netstack/ratelimit.h>
 #include <netstack/stack.h>
 #include <netstack/ipv4.h>
 #include <netstack/udp.h>

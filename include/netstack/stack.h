@@ -21,7 +21,7 @@
 #include <netstack/stats.h>
 
 struct ns_stack;
-struct ns_icmp_ratelimit_config;
+#include <netstack/ratelimit.h>
 
 /**
  * A protocol module (IPv4, ARP, UDP, ...). The stack calls attach() once at
@@ -59,7 +59,7 @@ struct ns_stack_config {
         bool handle_local;
         /**
          * ICMP error rate limits (global and per destination; see
-         * src/core/ratelimit.h), copied at creation. NULL takes the defaults:
+         * <netstack/ratelimit.h>), copied at creation. NULL takes the defaults:
          * 1000/s with a burst of 50 overall, 1/s with a burst of 6 per
          * destination for Linux's icmp_ratemask 6168. ns_stack_create()
          * returns NS_ERR_INVALID_ARGUMENT when the limits are inconsistent.

@@ -265,3 +265,8 @@ uint32_t ns__icmp_rl_capacity(const struct ns_icmp_ratelimit *rl)
 {
         return rl->table ? (rl->set_mask + 1) * WAYS : 0;
 }
+
+void ns_icmp_ratelimit_config_default(struct ns_icmp_ratelimit_config *c)
+{
+        ns__icmp_rl_config_default(c);
+}

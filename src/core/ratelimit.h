@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <netstack/addr.h>
+#include <netstack/ratelimit.h>
 #include <netstack/alloc.h>
 
 /*
@@ -61,20 +62,7 @@ bool ns__tb_take(struct ns_token_bucket *b, int64_t now_ns);
  * one spoofed source cannot drain it. Linux additionally randomises the
  * cost of each global token; `randomize_global` turns that on here.
  */
-struct ns_icmp_ratelimit_config {
-        uint32_t global_rate;  /* messages per second; 0 = unlimited (default 1000) */
-        uint32_t global_burst; /* default 50 */
-        uint32_t host_rate;    /* per destination per second; 0 = unlimited (default 1) */
-        uint32_t host_burst;   /* default 6 */
-        uint32_t host_entries; /* per-destination table size, rounded up to a multiple of 8
-                                  and a power of two (default 1024) */
-        uint32_t mask;         /* bit (1 << type) per ICMP type limited per destination
-                                  (default 6168 = 0x1818, Linux's icmp_ratemask) */
-        bool limit_echo_reply; /* echo replies are exempt from both buckets unless set
-                                  (default false, like Linux and gVisor) */
-        bool randomize_global; /* as Linux since 2020: each global take costs 0, 1 or 2
-                                  tokens at random (mean 1) (default false) */
-};
+/* struct ns_icmp_ratelimit_config is public: <netstack/ratelimit.h>. */
 
 /** Fills c with the defaults above. */
 void ns__icmp_rl_config_default(struct ns_icmp_ratelimit_config *c);

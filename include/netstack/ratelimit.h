@@ -1,0 +1,34 @@
+/*
+ * Limits on the ICMP errors a stack sends: a global token bucket (the
+ * seed's 1000/s, burst 50) and, as Linux does (icmpv4_xrlim_allow), a
+ * per-destination bucket for the types in `mask`. Pass one in
+ * ns_stack_config.icmp_ratelimit; NULL takes the defaults.
+ */
+#ifndef NETSTACK_RATELIMIT_H
+#define NETSTACK_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netstack/export.h>
+
+/** ICMP rate limits; zero-initialise and fill, or start from the defaults. */
+struct ns_icmp_ratelimit_config {
+        uint32_t global_rate;  /* messages per second; 0 = unlimited (default 1000) */
+        uint32_t global_burst; /* default 50 */
+        uint32_t host_rate;    /* per destination per second; 0 = unlimited (default 1) */
+        uint32_t host_burst;   /* default 6 */
+        uint32_t host_entries; /* per-destination table size, rounded up to a multiple of 8
+                                  and a power of two (default 1024) */
+        uint32_t mask;         /* bit (1 << type) per ICMP type limited per destination
+                                  (default 6168 = 0x1818, Linux's icmp_ratemask) */
+        bool limit_echo_reply; /* echo replies are exempt from both buckets unless set
+                                  (default false, like Linux and gVisor) */
+        bool randomize_global; /* as Linux since 2020: each global take costs 0, 1 or 2
+                                  tokens at random (mean 1) (default false) */
+};
+
+/** Fills c with the defaults listed in the struct. */
+NS_API void ns_icmp_ratelimit_config_default(struct ns_icmp_ratelimit_config *c);
+
+#endif
