@@ -43,22 +43,7 @@ void ns__ipv4_forward(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
         if (olen) {
                 uint8_t out[NS_IPV4_MAX_OPTS];
                 size_t out_len = 0;
-                struct ns_opt_problem prob = { 0 };
-                struct ns_opt_ctx octx;
-                ns__ipv4_opt_ctx_init(&octx, ep, pkt);
-                bool ok = ns__ipv4_process_options(ns_ipv4_options(h), olen, NS_OPT_USAGE_FORWARD,
-                                                   &octx, out, &out_len, &prob);
-                NS_STAT_ADD(EPS(ep), SS(ep), ip, option_timestamp_received, octx.seen.ts);
-                NS_STAT_ADD(EPS(ep), SS(ep), ip, option_record_route_received, octx.seen.rr);
-                NS_STAT_ADD(EPS(ep), SS(ep), ip, option_unknown_received, octx.seen.unknown);
-                if (!ok) {
-                        if (prob.need_icmp) {
-                                struct ns_icmp_reason why = { .type = NS_ICMP4_PARAM_PROBLEM,
-                                                              .arg = prob.pointer,
-                                                              .forwarding = true };
-                                (void)ns__icmp4_send_error(p, &why, pkt);
-                                NS_STAT_INC(EPS(ep), SS(ep), ip, malformed_packets_received);
-                        }
+                if (!ns__ipv4_options_run(ep, pkt, NS_OPT_USAGE_FORWARD, true, out, &out_len)) {
                         ns_pkt_free(pkt);
                         return;
                 }

@@ -63,26 +63,6 @@ uint32_t ns__ipv4_ms_since_midnight(const struct ns_stack *s)
         return (uint32_t)((wall / 1000000) % 86400000);
 }
 
-void ns__ipv4_opt_ctx_init(struct ns_opt_ctx *ctx, struct ns_ipv4_ep *ep, const struct ns_pkt *pkt)
-{
-        memset(ctx, 0, sizeof(*ctx));
-        /*
-         * The seed records the NIC's main address, else the destination --
-         * unless that is a broadcast or multicast one, when no address will do.
-         */
-        struct ns_ip4_prefix main = ns__addr_main(&ep->nic->addrs);
-        ctx->have_local_addr = true;
-        if (main.addr != NS_IP4_ANY) {
-                ctx->local_addr = main.addr;
-        } else {
-                ns_ip4 dst = ns_ipv4_dst(ns_pkt_network_header(pkt));
-                if ((pkt->flags & NS_PKT_F_LOCAL_BCAST) || ns_ip4_is_multicast(dst))
-                        ctx->have_local_addr = false;
-                ctx->local_addr = dst;
-        }
-        ctx->ts_ms = ns__ipv4_ms_since_midnight(ep->p->s);
-}
-
 int ns__icmp4_send_error(struct ns_ipv4 *p, const struct ns_icmp_reason *why,
                          const struct ns_pkt *orig)
 {
@@ -244,26 +224,9 @@ static void answer_request(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, uint8_t re
                 return;
         uint8_t opts[NS_IPV4_MAX_OPTS];
         size_t opts_len = 0;
-        size_t in_len = ns_ipv4_options_len(h);
-        if (in_len) {
-                struct ns_opt_ctx octx;
-                struct ns_opt_problem prob = { 0 };
-                ns__ipv4_opt_ctx_init(&octx, ep, pkt);
-                bool ok = ns__ipv4_process_options(ns_ipv4_options(h), in_len, NS_OPT_USAGE_ECHO,
-                                                   &octx, opts, &opts_len, &prob);
-                NS_STAT_ADD(EPS(ep), SS(ep), ip, option_timestamp_received, octx.seen.ts);
-                NS_STAT_ADD(EPS(ep), SS(ep), ip, option_record_route_received, octx.seen.rr);
-                NS_STAT_ADD(EPS(ep), SS(ep), ip, option_unknown_received, octx.seen.unknown);
-                if (!ok) {
-                        if (prob.need_icmp) {
-                                struct ns_icmp_reason why = { .type = NS_ICMP4_PARAM_PROBLEM,
-                                                              .arg = prob.pointer };
-                                (void)ns__icmp4_send_error(ep->p, &why, pkt);
-                                NS_STAT_INC(EPS(ep), SS(ep), ip, malformed_packets_received);
-                        }
-                        return;
-                }
-        }
+        if (ns_ipv4_options_len(h) &&
+            !ns__ipv4_options_run(ep, pkt, NS_OPT_USAGE_ECHO, false, opts, &opts_len))
+                return;
         size_t hlen = ns_ipv4_hdr_len(h);
         uint32_t len = ns_ipv4_total_len(h) - (uint32_t)hlen;
         const uint8_t *body = h + hlen;

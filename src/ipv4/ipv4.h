@@ -13,6 +13,7 @@
 
 #include "core/stack.h"
 #include "core/timer.h"
+#include "ipv4/options.h"
 
 /** Identifier buckets (the seed's `buckets`, RFC 6864 per-flow counters). */
 #define NS_IPV4_ID_BUCKETS 2048
@@ -168,6 +169,15 @@ struct ns_opt_ctx;
 
 /** Fills an option context for a packet received on ep (local address, time). */
 void ns__ipv4_opt_ctx_init(struct ns_opt_ctx *ctx, struct ns_ipv4_ep *ep, const struct ns_pkt *pkt);
+
+/**
+ * Processes the options of pkt (borrowed; network header marked) for
+ * `usage` into out (room for the header's option bytes): counts them and,
+ * on a bad option, sends the seed's parameter problem (marked as
+ * forwarding when asked) and returns false -- the caller drops the packet.
+ */
+bool ns__ipv4_options_run(struct ns_ipv4_ep *ep, const struct ns_pkt *pkt, enum ns_opt_usage usage,
+                          bool forwarding, uint8_t *out, size_t *out_len);
 
 /** Milliseconds since midnight UT from the stack's wall clock. */
 uint32_t ns__ipv4_ms_since_midnight(const struct ns_stack *s);

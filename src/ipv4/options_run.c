@@ -1,0 +1,55 @@
+/*
+ * Running the option processor on a received packet: the local address and
+ * clock it needs, the option counters, and the parameter problem the seed
+ * sends when an option is bad. Shared by local delivery, echo and
+ * forwarding.
+ */
+#include <string.h>
+
+#include "ipv4/ipv4.h"
+#include "ipv4/options.h"
+#include "wire/icmp4.h"
+#include "wire/ipv4.h"
+
+void ns__ipv4_opt_ctx_init(struct ns_opt_ctx *ctx, struct ns_ipv4_ep *ep, const struct ns_pkt *pkt)
+{
+        memset(ctx, 0, sizeof(*ctx));
+        /*
+         * The seed records the NIC's main address, else the destination --
+         * unless that is a broadcast or multicast one, when no address will do.
+         */
+        struct ns_ip4_prefix main = ns__addr_main(&ep->nic->addrs);
+        ctx->have_local_addr = true;
+        if (main.addr != NS_IP4_ANY) {
+                ctx->local_addr = main.addr;
+        } else {
+                ns_ip4 dst = ns_ipv4_dst(ns_pkt_network_header(pkt));
+                if ((pkt->flags & NS_PKT_F_LOCAL_BCAST) || ns_ip4_is_multicast(dst))
+                        ctx->have_local_addr = false;
+                ctx->local_addr = dst;
+        }
+        ctx->ts_ms = ns__ipv4_ms_since_midnight(ep->p->s);
+}
+
+bool ns__ipv4_options_run(struct ns_ipv4_ep *ep, const struct ns_pkt *pkt, enum ns_opt_usage usage,
+                          bool forwarding, uint8_t *out, size_t *out_len)
+{
+        const uint8_t *h = ns_pkt_network_header(pkt);
+        struct ns_stats *eps = &ep->nic->stats, *ss = &ep->p->s->stats;
+        struct ns_opt_problem prob = { 0 };
+        struct ns_opt_ctx octx;
+        ns__ipv4_opt_ctx_init(&octx, ep, pkt);
+        bool ok = ns__ipv4_process_options(ns_ipv4_options(h), ns_ipv4_options_len(h), usage, &octx,
+                                           out, out_len, &prob);
+        NS_STAT_ADD(eps, ss, ip, option_timestamp_received, octx.seen.ts);
+        NS_STAT_ADD(eps, ss, ip, option_record_route_received, octx.seen.rr);
+        NS_STAT_ADD(eps, ss, ip, option_unknown_received, octx.seen.unknown);
+        if (!ok && prob.need_icmp) {
+                struct ns_icmp_reason why = { .type = NS_ICMP4_PARAM_PROBLEM,
+                                              .arg = prob.pointer,
+                                              .forwarding = forwarding };
+                (void)ns__icmp4_send_error(ep->p, &why, pkt);
+                NS_STAT_INC(eps, ss, ip, malformed_packets_received);
+        }
+        return ok;
+}
