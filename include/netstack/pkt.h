@@ -83,6 +83,13 @@ struct ns_pkt {
         uint8_t transport_proto;
         /** The pool the packet returns to. */
         struct ns_pkt_pool *pool;
+        /**
+         * Link-layer destination (Ethernet MAC) chosen by neighbour
+         * resolution on the way out; meaningful while NS_PKT_F_LINK_DST is
+         * set. Not copied by ns_pkt_copy() or fragmentation: the NIC sets it
+         * on each packet just before the link.
+         */
+        uint8_t link_dst[6];
 };
 
 /** Packet flags (struct ns_pkt.flags). */
@@ -99,6 +106,8 @@ enum {
         NS_PKT_F_LINK_BCAST = 1u << 4,
         /** Being forwarded. */
         NS_PKT_F_FORWARDED = 1u << 5,
+        /** link_dst holds the frame's destination (set by resolution). */
+        NS_PKT_F_LINK_DST = 1u << 6,
 };
 
 /** Pool limits. Zero in any field means its default. */

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include <netstack/err.h>
+#include <netstack/eth.h>
 
+#include "core/neigh.h"
 #include "core/stack.h"
 
 /* NIC ids index an array; this bounds its size. */
@@ -66,6 +68,14 @@ int ns_nic_create(struct ns_stack *s, uint32_t id, struct ns_link *link,
         nic->promiscuous = cfg && cfg->promiscuous;
         nic->spoofing = cfg && cfg->spoofing;
         ns__addr_state_init(&nic->addrs, &s->alloc);
+        if (link->caps & NS_LINK_CAP_RESOLUTION_REQUIRED) {
+                err = ns__neigh_table_create(nic);
+                if (err) {
+                        ns__addr_state_cleanup(&nic->addrs);
+                        ns_free(&s->alloc, nic);
+                        return err;
+                }
+        }
         s->nics[id] = nic;
         s->nic_count++;
         link->nic = nic;
@@ -134,6 +144,7 @@ int ns_nic_remove(struct ns_stack *s, uint32_t id)
                         p->nic_remove(p->ctx, nic, i);
                 nic->ep[i] = NULL;
         }
+        ns__neigh_table_destroy(nic);
         ns__route_del_nic(&s->routes, id);
         ns__addr_state_cleanup(&nic->addrs);
         s->nics[id] = NULL;
@@ -222,6 +233,14 @@ void ns_link_deliver(struct ns_link *link, uint16_t net_proto, struct ns_pkt *pk
         ns_pkt_free(pkt);
 }
 
+void ns_link_drop_malformed(struct ns_link *link, struct ns_pkt *pkt)
+{
+        struct ns_nic *nic = link->nic;
+        if (nic)
+                NS_STAT_INC(&nic->stats, &nic->stack->stats, nic, malformed_l2);
+        ns_pkt_free(pkt);
+}
+
 struct ns_pkt_pool *ns_link_pool(const struct ns_link *link)
 {
         return link->nic ? link->nic->stack->pool : NULL;
@@ -229,7 +248,7 @@ struct ns_pkt_pool *ns_link_pool(const struct ns_link *link)
 
 /* ---- transmit ---------------------------------------------------------- */
 
-int ns__nic_write_list(struct ns_nic *nic, struct ns_pkt_list *pkts)
+int ns__nic_link_write(struct ns_nic *nic, struct ns_pkt_list *pkts)
 {
         struct ns_stack *s = nic->stack;
         uint32_t count = pkts->count;
@@ -248,13 +267,46 @@ int ns__nic_write_list(struct ns_nic *nic, struct ns_pkt_list *pkts)
         return n;
 }
 
-int ns__nic_write(struct ns_nic *nic, struct ns_pkt *pkt)
+int ns__nic_write_list_via(struct ns_nic *nic, ns_ip4 next_hop, struct ns_pkt_list *pkts)
+{
+        if (!nic->neigh)
+                return ns__nic_link_write(nic, pkts);
+        /* Resolution before the link: known neighbours go out together. */
+        struct ns_pkt_list ready;
+        ns_pkt_list_init(&ready);
+        int queued = 0, first_err = 0;
+        struct ns_pkt *p;
+        while ((p = ns_pkt_list_pop_front(pkts)) != NULL) {
+                int r = ns__neigh_output(nic, next_hop, p, &ready);
+                if (r == 0)
+                        queued++;
+                else if (r < 0 && !first_err)
+                        first_err = r;
+        }
+        int n = ready.count ? ns__nic_link_write(nic, &ready) : 0;
+        int total = queued + (n > 0 ? n : 0);
+        if (total > 0)
+                return total;
+        return n < 0 ? n : first_err;
+}
+
+int ns__nic_write_list(struct ns_nic *nic, struct ns_pkt_list *pkts)
+{
+        return ns__nic_write_list_via(nic, NS_IP4_ANY, pkts);
+}
+
+int ns__nic_write_via(struct ns_nic *nic, ns_ip4 next_hop, struct ns_pkt *pkt)
 {
         struct ns_pkt_list l;
         ns_pkt_list_init(&l);
         ns_pkt_list_push_back(&l, pkt);
-        int n = ns__nic_write_list(nic, &l);
+        int n = ns__nic_write_list_via(nic, next_hop, &l);
         return n == 1 ? 0 : (n < 0 ? n : NS_ERR_IO);
+}
+
+int ns__nic_write(struct ns_nic *nic, struct ns_pkt *pkt)
+{
+        return ns__nic_write_via(nic, NS_IP4_ANY, pkt);
 }
 
 /* ---- addresses --------------------------------------------------------- */

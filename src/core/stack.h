@@ -86,6 +86,29 @@ struct ns_transport_handler {
         void *ctx;
 };
 
+/**
+ * Link-address resolution for NICs whose link needs it (the ARP module
+ * fills stack->resolver; see core/neigh.h). Either hook may be NULL.
+ */
+struct ns_resolver {
+        void *ctx;
+        /**
+         * Sends one request for target out of nic: broadcast when dst_mac is
+         * NULL, else unicast to dst_mac (re-confirming a stale entry). sender
+         * is the source of the packet waiting for it (0: none); the resolver
+         * may choose another of the NIC's addresses. 0 or a negative ns_err.
+         */
+        int (*request)(void *ctx, struct ns_nic *nic, ns_ip4 target, ns_ip4 sender,
+                       const uint8_t *dst_mac);
+        /**
+         * A packet queued for a neighbour that could not be resolved (the
+         * seed's HandleLinkResolutionFailure). Consumes pkt.
+         */
+        void (*failed)(void *ctx, struct ns_nic *nic, struct ns_pkt *pkt);
+};
+
+struct ns_neigh_table;
+
 /** A NIC: a link, its addresses, its counters and its protocol endpoints. */
 struct ns_nic {
         struct ns_stack *stack;
@@ -102,6 +125,8 @@ struct ns_nic {
         /** Endpoint-level counters; every bump also bumps the stack's. */
         struct ns_stats stats;
         void *ep[NS_MAX_NETPROTOS];
+        /** Neighbour cache when the link needs resolution (core/neigh.h), else NULL. */
+        struct ns_neigh_table *neigh;
 };
 
 /** The stack. Every field is owned by the one thread driving it. */
@@ -133,6 +158,8 @@ struct ns_stack {
         void *udp;
         void *ping;
         void *raw;
+        /** Link-address resolution (ARP), used by NICs with a neighbour cache. */
+        struct ns_resolver resolver;
 
         const struct ns_module *modules[NS_STACK_MAX_MODULES];
         unsigned n_modules;
@@ -187,12 +214,24 @@ struct ns_nic *ns__stack_nic_with_address(struct ns_stack *s, ns_ip4 addr);
 /**
  * Sends a list of network packets out of the NIC's link, consuming all of
  * them. Counts tx packets/bytes and errors on the NIC. Returns the number
- * the link accepted or a negative ns_err.
+ * the link accepted or a negative ns_err. On a link that needs resolution
+ * each packet first gets its link destination from the neighbour cache for
+ * its IPv4 destination (core/neigh.h); a packet waiting for resolution
+ * counts as accepted.
  */
 int ns__nic_write_list(struct ns_nic *nic, struct ns_pkt_list *pkts);
 
 /** ns__nic_write_list() for one packet; 0 or a negative ns_err. */
 int ns__nic_write(struct ns_nic *nic, struct ns_pkt *pkt);
+
+/**
+ * ns__nic_write_list() resolving next_hop (the route's gateway, or the
+ * destination when on-link; 0 means each packet's destination).
+ */
+int ns__nic_write_list_via(struct ns_nic *nic, ns_ip4 next_hop, struct ns_pkt_list *pkts);
+
+/** ns__nic_write_list_via() for one packet; 0 or a negative ns_err. */
+int ns__nic_write_via(struct ns_nic *nic, ns_ip4 next_hop, struct ns_pkt *pkt);
 
 /** The MTU of the NIC's link (network-layer bytes). */
 static inline uint32_t ns__nic_mtu(const struct ns_nic *nic)

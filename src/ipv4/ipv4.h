@@ -163,6 +163,14 @@ void ns__icmp4_handle(struct ns_ipv4_ep *ep, struct ns_pkt *pkt);
 int ns__icmp4_send_error(struct ns_ipv4 *p, const struct ns_icmp_reason *why,
                          const struct ns_pkt *orig);
 
+/**
+ * A packet that waited for a next hop ARP never resolved (the seed's
+ * HandleLinkResolutionFailure; link_resolution.c): ICMP destination host
+ * unreachable quoting it, to the local sender or, when it was being
+ * forwarded, to its source. Consumes pkt.
+ */
+void ns__ipv4_link_resolution_failed(struct ns_ipv4 *p, struct ns_nic *nic, struct ns_pkt *pkt);
+
 /* ---- the rest of the receive path ---- */
 
 struct ns_opt_ctx;

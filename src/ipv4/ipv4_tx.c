@@ -105,8 +105,13 @@ static bool nat_local(struct ns_ipv4 *p, struct ns_pkt *pkt)
         return true;
 }
 
-/* Hands one complete packet to the NIC, fragmenting it to the MTU. */
-static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, struct ns_pkt *pkt)
+/*
+ * Hands one complete packet to the NIC, fragmenting it to the MTU;
+ * next_hop is the neighbour the NIC resolves (the route's gateway, or the
+ * destination when on-link).
+ */
+static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, ns_ip4 next_hop,
+                    struct ns_pkt *pkt)
 {
         struct ns_stats *eps = &nic->stats, *ss = &p->s->stats;
         uint8_t *h = ns_pkt_data(pkt);
@@ -123,7 +128,7 @@ static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, st
                 return 0;
         }
         if (ns_pkt_len(pkt) - hlen <= mtu) {
-                err = ns__nic_write(nic, pkt);
+                err = ns__nic_write_via(nic, next_hop, pkt);
                 if (err) {
                         NS_STAT_INC(eps, ss, ip, outgoing_packet_errors);
                         return err;
@@ -150,7 +155,7 @@ static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, st
         }
         NS_STAT_INC(eps, ss, ip, frag_oks);
         NS_STAT_ADD(eps, ss, ip, frag_creates, n);
-        int written = ns__nic_write_list(nic, &frags);
+        int written = ns__nic_write_list_via(nic, next_hop, &frags);
         uint32_t ok = written > 0 ? (uint32_t)written : 0;
         NS_STAT_ADD(eps, ss, ip, packets_sent, ok);
         NS_STAT_ADD(eps, ss, ip, outgoing_packet_errors, (uint32_t)n - ok);
@@ -185,7 +190,7 @@ static int write_routed(struct ns_ipv4 *p, const struct ns_path *path, struct ns
                 NS_STAT_INC(&nic->stats, &p->s->stats, ip, multicast_packets_sent);
         else if (path->loop & NS_LOOP_IN)
                 NS_STAT_INC(&nic->stats, &p->s->stats, ip, broadcast_packets_sent);
-        return send_out(p, nic, path->mtu, pkt);
+        return send_out(p, nic, path->mtu, path->next_hop, pkt);
 }
 
 int ns__ipv4_write_packet(struct ns_ipv4 *p, const struct ns_path *path,
@@ -265,7 +270,7 @@ int ns__ipv4_write_packets(struct ns_ipv4 *p, const struct ns_path *path,
         }
         uint32_t count = out.count;
         if (count) {
-                int written = ns__nic_write_list(nic, &out);
+                int written = ns__nic_write_list_via(nic, path->next_hop, &out);
                 uint32_t ok = written > 0 ? (uint32_t)written : 0;
                 NS_STAT_ADD(eps, ss, ip, packets_sent, ok);
                 NS_STAT_ADD(eps, ss, ip, outgoing_packet_errors, count - ok);
