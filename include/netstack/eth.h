@@ -108,12 +108,6 @@ NS_API void ns_eth_set_promiscuous(struct ns_eth *eth, bool on);
 /** Copies the link's counters out. */
 NS_API void ns_eth_get_stats(const struct ns_eth *eth, struct ns_eth_stats *out);
 
-/**
- * For link endpoints: counts a frame too short or too long to carry a
- * network packet in the NIC's nic.malformed_l2 and frees it. Consumes pkt.
- */
-NS_API void ns_link_drop_malformed(struct ns_link *link, struct ns_pkt *pkt);
-
 /* ---- the in-memory frame device --------------------------------------- */
 
 struct ns_frame_channel;

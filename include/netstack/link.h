@@ -70,6 +70,12 @@ struct ns_link {
 NS_API void ns_link_deliver(struct ns_link *link, uint16_t net_proto, struct ns_pkt *pkt);
 
 /**
+ * For link endpoints: counts a frame too short or too long to carry a
+ * network packet in the NIC's nic.malformed_l2 and frees it. Consumes pkt.
+ */
+NS_API void ns_link_drop_malformed(struct ns_link *link, struct ns_pkt *pkt);
+
+/**
  * The packet pool of the stack the link is attached to (NULL when
  * detached). Links take receive buffers from it so the hot path never
  * calls malloc.

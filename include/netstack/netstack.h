@@ -23,5 +23,7 @@
 #include <netstack/udp.h>
 #include <netstack/ping.h>
 #include <netstack/raw.h>
+#include <netstack/eth.h>
+#include <netstack/arp.h>
 
 #endif
