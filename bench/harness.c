@@ -4,6 +4,7 @@
  */
 #include "harness.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,233 @@ uint8_t *bench_data(size_t len)
         return p;
 }
 
+uint16_t bench_csum(const void *p, size_t len, uint32_t seed)
+{
+        const uint8_t *b = p;
+        uint64_t sum = seed;
+        for (size_t i = 0; i + 1 < len; i += 2)
+                sum += (uint32_t)b[i] << 8 | b[i + 1];
+        if (len & 1)
+                sum += (uint32_t)b[len - 1] << 8;
+        while (sum >> 16)
+                sum = (sum & 0xffff) + (sum >> 16);
+        return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+        p[0] = (uint8_t)(v >> 8);
+        p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+        put16(p, v >> 16);
+        put16(p + 2, v);
+}
+
+void bench_ipv4_hdr(uint8_t *h, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id,
+                    uint16_t frag, size_t payload_len)
+{
+        h[0] = 0x45;
+        h[1] = 0;
+        put16(h + 2, (uint32_t)(20 + payload_len));
+        put16(h + 4, id);
+        put16(h + 6, frag);
+        h[8] = 64;
+        h[9] = proto;
+        put16(h + 10, 0);
+        put32(h + 12, src);
+        put32(h + 16, dst);
+        put16(h + 10, bench_csum(h, 20, 0));
+}
+
+size_t bench_udp(uint8_t *u, uint32_t src, uint32_t dst, size_t payload_len)
+{
+        size_t len = 8 + payload_len;
+        put16(u, BENCH_SPORT);
+        put16(u + 2, BENCH_DPORT);
+        put16(u + 4, (uint32_t)len);
+        put16(u + 6, 0);
+        bench_fill(u + 8, payload_len);
+        uint32_t pseudo =
+            (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 17 + (uint32_t)len;
+        uint16_t c = bench_csum(u, len, pseudo);
+        put16(u + 6, c ? c : 0xffff);
+        return len;
+}
+
+size_t bench_ipv4_udp(uint8_t *buf, uint32_t src, uint32_t dst, size_t payload_len)
+{
+        size_t ulen = bench_udp(buf + 20, src, dst, payload_len);
+        bench_ipv4_hdr(buf, src, dst, 17, 1, 0, ulen);
+        return 20 + ulen;
+}
+
+size_t bench_icmp_echo(uint8_t *buf)
+{
+        uint8_t *m = buf + 20;
+        m[0] = 8;
+        m[1] = 0;
+        put16(m + 2, 0);
+        put16(m + 4, BENCH_ECHO_ID);
+        put16(m + 6, 1);
+        bench_fill(m + 8, BENCH_ECHO_LEN);
+        put16(m + 2, bench_csum(m, 8 + BENCH_ECHO_LEN, 0));
+        bench_ipv4_hdr(buf, BENCH_PEER, BENCH_US, 1, 1, 0, 8 + BENCH_ECHO_LEN);
+        return 20 + 8 + BENCH_ECHO_LEN;
+}
+
+void bench_frags_make(struct bench_frags *f, size_t udp_len, size_t piece, enum bench_order order)
+{
+        uint8_t *d = malloc(udp_len);
+        if (!d || udp_len < 8 || piece % 8) {
+                fprintf(stderr, "bench: bad fragment shape\n");
+                exit(1);
+        }
+        bench_udp(d, BENCH_PEER, BENCH_US, udp_len - 8);
+        memset(f, 0, sizeof(*f));
+        for (size_t off = 0; off < udp_len; off += piece) {
+                size_t pl = udp_len - off < piece ? udp_len - off : piece;
+                uint8_t *w = malloc(20 + pl);
+                if (!w || f->n == BENCH_MAX_FRAGS) {
+                        fprintf(stderr, "bench: too many fragments\n");
+                        exit(1);
+                }
+                uint16_t frag = (uint16_t)((off + pl < udp_len ? 0x2000 : 0) | off / 8);
+                bench_ipv4_hdr(w, BENCH_PEER, BENCH_US, 17, 0, frag, pl);
+                memcpy(w + 20, d + off, pl);
+                f->wire[f->n] = w;
+                f->len[f->n++] = (uint32_t)(20 + pl);
+        }
+        free(d);
+        uint64_t x = 0x2545f4914f6cdd1dull;
+        for (uint32_t i = f->n - 1; order != BENCH_IN_ORDER && i > 0; i--) {
+                uint32_t j;
+                if (order == BENCH_SHUFFLED) {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        j = (uint32_t)(x % (i + 1));
+                } else {
+                        if (i < f->n - 1 - i)
+                                break;
+                        j = f->n - 1 - i;
+                }
+                uint8_t *w = f->wire[i];
+                uint32_t l = f->len[i];
+                f->wire[i] = f->wire[j];
+                f->len[i] = f->len[j];
+                f->wire[j] = w;
+                f->len[j] = l;
+        }
+}
+
+void bench_frags_next_id(struct bench_frags *f)
+{
+        f->id++;
+        for (uint32_t i = 0; i < f->n; i++) {
+                uint8_t *h = f->wire[i];
+                put16(h + 4, f->id);
+                put16(h + 10, 0);
+                put16(h + 10, bench_csum(h, 20, 0));
+        }
+}
+
+void bench_frags_free(struct bench_frags *f)
+{
+        for (uint32_t i = 0; i < f->n; i++)
+                free(f->wire[i]);
+        f->n = 0;
+}
+
+uint64_t bench_fnv(uint64_t h, const void *p, size_t len)
+{
+        const uint8_t *b = p;
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ b[i]) * 0x100000001b3ull;
+        return h;
+}
+
+static char fail_msg[256];
+
+void bench_fail(const char *fmt, ...)
+{
+        if (fail_msg[0])
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
+        va_end(ap);
+        if (!fail_msg[0])
+                fail_msg[0] = '?';
+}
+
+/*
+ * Checks one reply against the request: an IPv4 header with a valid checksum
+ * from US to PEER, then an echo reply with the request's id, sequence and
+ * data and a valid checksum. Returns the hash of the ICMP message.
+ */
+uint64_t bench_check_echo_reply(const uint8_t *r, size_t len, const uint8_t *req)
+{
+        if (len != 84 || r[0] != 0x45 || bench_csum(r, 20, 0) != 0 || r[9] != 1 ||
+            memcmp(r + 12, req + 16, 4) || memcmp(r + 16, req + 12, 4))
+                bench_fail("echo reply has a bad IPv4 header");
+        else if (r[20] != 0 || r[21] != 0 || bench_csum(r + 20, 64, 0) != 0 ||
+                 memcmp(r + 24, req + 24, 60))
+                bench_fail("echo reply has a bad ICMP message");
+        return bench_fnv(BENCH_FNV_INIT, r + 20, len > 20 ? len - 20 : 0);
+}
+
+/* The packet out must be the packet in with TTL 63 and a valid header checksum. */
+uint64_t bench_check_forwarded(const uint8_t *r, size_t len, const uint8_t *in, size_t in_len)
+{
+        if (len != in_len || r[8] != in[8] - 1 || bench_csum(r, 20, 0) != 0 || memcmp(r, in, 8) ||
+            memcmp(r + 9, in + 9, 1) || memcmp(r + 12, in + 12, len - 12))
+                bench_fail("forwarded packet differs from the input beyond TTL and checksum");
+        return bench_fnv(BENCH_FNV_INIT, r, len);
+}
+
+/*
+ * Checks a datagram's fragments (at most 1500 bytes, valid header checksums,
+ * one ID, offsets that tile 65000 bytes) and returns the hash of the
+ * reassembled UDP datagram, which every stack must build alike.
+ */
+uint64_t bench_check_tx_frags(const uint8_t *const *frag, const size_t *len, uint32_t n)
+{
+        static uint8_t dgram[65536];
+        uint8_t first[8];
+        bench_fill(first, sizeof(first));
+        static uint8_t seen[65536 / 8];
+        memset(seen, 0, sizeof(seen));
+        size_t total = 0;
+        for (uint32_t i = 0; i < n; i++) {
+                const uint8_t *h = frag[i];
+                size_t off = (size_t)((h[6] & 0x1f) << 8 | h[7]) * 8, pl = len[i] - 20;
+                if (len[i] > 1500 || len[i] < 28 || h[0] != 0x45 || bench_csum(h, 20, 0) ||
+                    memcmp(h + 4, frag[0] + 4, 2) || off + pl > 65000 || h[9] != 17 ||
+                    (size_t)(h[2] << 8 | h[3]) != len[i]) {
+                        bench_fail("bad fragment %u", i);
+                        return 0;
+                }
+                if (!(h[6] & 0x20))
+                        total = off + pl;
+                memcpy(dgram + off, h + 20, pl);
+                for (size_t b = off / 8; b < (off + pl + 7) / 8; b++)
+                        seen[b]++;
+        }
+        for (size_t b = 0; b < 65000 / 8; b++)
+                if (seen[b] != 1)
+                        bench_fail("fragments do not tile the datagram at %zu", b * 8);
+        if (total != 65000)
+                bench_fail("fragments carry %zu bytes, want 65000", total);
+        uint32_t pseudo = (BENCH_US >> 16) + (BENCH_US & 0xffff) + (BENCH_PEER >> 16) +
+                          (BENCH_PEER & 0xffff) + 17 + 65000;
+        if (bench_csum(dgram, 65000, pseudo) != 0 || memcmp(dgram + 8, first, 8))
+                bench_fail("bad UDP datagram");
+        return bench_fnv(BENCH_FNV_INIT, dgram, 65000);
+}
+
 /* Results of every batch end here so that the work cannot be optimised away. */
 static volatile uint64_t sink;
 
@@ -141,6 +369,7 @@ static int cmp_double(const void *a, const void *b)
 static void run_workload(const char *stack, const struct bench_workload *w, int reps,
                          double seconds, double warmup)
 {
+        fail_msg[0] = 0;
         void *ctx = w->setup ? w->setup() : NULL;
         if (w->setup && !ctx) {
                 fprintf(stderr, "bench: %s: setup of %s failed\n", stack, w->name);
@@ -169,8 +398,16 @@ static void run_workload(const char *stack, const struct bench_workload *w, int 
                 printf("\"gb_per_s\":%.3f,", (double)w->bytes_per_op / median);
         else
                 printf("\"gb_per_s\":null,");
-        printf("\"allocs_per_op\":%.4f,\"check\":\"0x%llx\"}\n", (double)allocs / (double)all_iters,
+        printf("\"allocs_per_op\":%.4f,\"check\":\"0x%llx\"", (double)allocs / (double)all_iters,
                (unsigned long long)check);
+        if (fail_msg[0]) {
+                for (char *q = fail_msg; *q; q++)
+                        if (*q == '"' || *q == '\\')
+                                *q = '\'';
+                printf(",\"error\":\"%s\"", fail_msg);
+                fprintf(stderr, "%s-bench: %s: FAILED: %s\n", stack, w->name, fail_msg);
+        }
+        printf("}\n");
         fflush(stdout);
 }
 

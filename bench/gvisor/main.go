@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
@@ -46,15 +47,17 @@ type workload struct {
 	name       string
 	bytesPerOp int
 	// setup returns the operation to time (run iters times, returning a
-	// value derived from every result) and the check value of one
-	// operation, as every stack computes it.
-	setup func() (run func(iters uint64) uint64, check uint64)
+	// value derived from every result) and a check, called after the timed
+	// repetitions, that runs one more operation, verifies it and the
+	// counters (calling fail on a mismatch) and returns the value every
+	// stack computes alike.
+	setup func() (run func(iters uint64) uint64, check func() uint64)
 }
 
 // csum times checksum.Checksum, which header.IPv4.CalculateChecksum and
 // the transport checksums are built on; the field is its complement.
-func csum(n int) func() (func(uint64) uint64, uint64) {
-	return func() (func(uint64) uint64, uint64) {
+func csum(n int) func() (func(uint64) uint64, func() uint64) {
+	return func() (func(uint64) uint64, func() uint64) {
 		buf := benchData(n)
 		run := func(iters uint64) uint64 {
 			var acc uint64
@@ -63,7 +66,7 @@ func csum(n int) func() (func(uint64) uint64, uint64) {
 			}
 			return acc
 		}
-		return run, uint64(^checksum.Checksum(buf, 0))
+		return run, func() uint64 { return uint64(^checksum.Checksum(buf, 0)) }
 	}
 }
 
@@ -71,6 +74,31 @@ var workloads = []workload{
 	{"csum-20", 20, csum(20)},
 	{"csum-1500", 1500, csum(1500)},
 	{"csum-64k", 65536, csum(65536)},
+	{"rx-udp", 0, rxUDP(false)},
+	{"rx-icmp-echo", 0, rxEcho},
+	{"forward", 0, forward},
+	{"rx-invalid", 0, rxUDP(true)},
+	{"rx-reassembly-65000", 65000, reasm(65000, 1480, inOrder)},
+	{"rx-reassembly-65000-reversed", 65000, reasm(65000, 1480, reversed)},
+	{"rx-reassembly-14792", 14792, reasm(14792, 1480, inOrder)},
+	{"rx-reassembly-tiny", 4000, reasm(4000, 8, shuffled)},
+	{"tx-fragment", 65000, txFragment},
+}
+
+// failMsg is the first failure a row's check reported; the row's JSON line
+// carries it as "error".
+var failMsg string
+
+func fail(format string, args ...interface{}) {
+	if failMsg == "" {
+		failMsg = fmt.Sprintf(format, args...)
+	}
+}
+
+func expectCount(what string, got, want uint64) {
+	if got != want {
+		fail("%s is %d, want %d", what, got, want)
+	}
 }
 
 // sink receives every batch's result so that the work cannot be optimised away.
@@ -103,7 +131,8 @@ func timedRun(run func(uint64) uint64, d time.Duration, batch *uint64) (float64,
 }
 
 func runWorkload(w workload, reps int, seconds, warmup float64) {
-	run, check := w.setup()
+	failMsg = ""
+	run, checkFn := w.setup()
 	batch := uint64(1)
 	timedRun(run, time.Duration(warmup*1e9), &batch)
 	ns := make([]float64, reps)
@@ -117,6 +146,7 @@ func runWorkload(w workload, reps int, seconds, warmup float64) {
 		allocs += after.Mallocs - before.Mallocs
 		allIters += iters
 	}
+	check := checkFn()
 	sort.Float64s(ns)
 	median := ns[reps/2]
 	if reps%2 == 0 {
@@ -128,9 +158,15 @@ func runWorkload(w workload, reps int, seconds, warmup float64) {
 	}
 	fmt.Printf("{\"stack\":\"gvisor\",\"workload\":\"%s\",\"reps\":%d,\"seconds_per_rep\":%.3f,"+
 		"\"ns_per_op_median\":%.4f,\"ns_per_op_min\":%.4f,\"ns_per_op_max\":%.4f,"+
-		"\"bytes_per_op\":%d,\"gb_per_s\":%s,\"allocs_per_op\":%.4f,\"check\":\"0x%x\"}\n",
+		"\"bytes_per_op\":%d,\"gb_per_s\":%s,\"allocs_per_op\":%.4f,\"check\":\"0x%x\"",
 		w.name, reps, seconds, median, ns[0], ns[reps-1], w.bytesPerOp, gbps,
 		float64(allocs)/float64(allIters), check)
+	if failMsg != "" {
+		msg := strings.NewReplacer("\"", "'", "\\", "'").Replace(failMsg)
+		fmt.Printf(",\"error\":\"%s\"", msg)
+		fmt.Fprintf(os.Stderr, "gvisor-bench: %s: FAILED: %s\n", w.name, msg)
+	}
+	fmt.Printf("}\n")
 }
 
 func usage() {
