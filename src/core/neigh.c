@@ -118,6 +118,9 @@ static struct neigh_entry *create(struct ns_neigh_table *t, ns_ip4 ip, uint8_t s
                 for (uint32_t i = 0; i < NS_ARP_MAX_ENTRIES && !e; i++)
                         if (t->e[i].state == 0)
                                 e = &t->e[i];
+                /* count < max guarantees a free slot; say so to the compiler too. */
+                if (!e)
+                        return NULL;
         }
         memset(e->mac, 0, sizeof(e->mac));
         e->ip = ip;
