@@ -55,6 +55,9 @@ static void make_route(struct ns_stack *s, struct ns_path *out, struct ns_nic *o
 static bool local_route_from(struct ns_stack *s, struct ns_nic *local_nic, ns_ip4 local,
                              ns_ip4 remote, struct ns_path *out)
 {
+        /* Most sends are to other hosts: rule that out before taking a reference. */
+        if (!ns__nic_has_address(local_nic, remote) && !ns__stack_nic_with_address(s, remote))
+                return false;
         struct ns_addr_entry *e =
             ns__nic_acquire_assigned(local_nic, local, false, NS_PEB_NEVER_PRIMARY);
         if (!e)

@@ -330,13 +330,29 @@ struct ns_addr_entry *ns__nic_acquire_assigned(struct ns_nic *nic, ns_ip4 addr, 
                                          temp_peb);
 }
 
-bool ns__nic_has_address(struct ns_nic *nic, ns_ip4 addr)
+const struct ns_addr_entry *ns__nic_match(const struct ns_nic *nic, ns_ip4 addr, bool *exact)
 {
-        struct ns_addr_entry *e = ns__nic_acquire_assigned(nic, addr, false, NS_PEB_NEVER_PRIMARY);
-        if (!e)
-                return false;
-        ns__addr_release(&nic->addrs, e);
-        return true;
+        const struct ns_addr_state *st = &nic->addrs;
+        const struct ns_addr_entry *matched = NULL;
+        for (uint32_t i = 0; i < st->n_entries; i++) {
+                const struct ns_addr_entry *e = st->entries[i];
+                if (e->kind != NS_ADDR_PERMANENT)
+                        continue;
+                if (e->pfx.addr == addr) {
+                        *exact = true;
+                        return e;
+                }
+                if (!matched && ipv4_address_matches(e, addr, (void *)nic))
+                        matched = e;
+        }
+        *exact = false;
+        return matched;
+}
+
+bool ns__nic_has_address(const struct ns_nic *nic, ns_ip4 addr)
+{
+        bool exact;
+        return ns__nic_match(nic, addr, &exact) != NULL;
 }
 
 struct ns_nic *ns__stack_nic_with_address(struct ns_stack *s, ns_ip4 addr)

@@ -202,8 +202,15 @@ void ns__stack_unregister_transport(struct ns_stack *s, uint8_t proto);
 struct ns_addr_entry *ns__nic_acquire_assigned(struct ns_nic *nic, ns_ip4 addr, bool allow_temp,
                                                enum ns_peb temp_peb);
 
+/**
+ * The NIC's permanent address entry that addr is (*exact true) or matches
+ * by the rule of ns__nic_acquire_assigned() (*exact false), without taking
+ * a reference: for per-packet classification. NULL when none.
+ */
+const struct ns_addr_entry *ns__nic_match(const struct ns_nic *nic, ns_ip4 addr, bool *exact);
+
 /** True when addr is assigned to (or matches an address of) the NIC. */
-bool ns__nic_has_address(struct ns_nic *nic, ns_ip4 addr);
+bool ns__nic_has_address(const struct ns_nic *nic, ns_ip4 addr);
 
 /**
  * The stack's NIC that owns `addr` (exact assigned address, not broadcast),

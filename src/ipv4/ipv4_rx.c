@@ -63,15 +63,10 @@ void ns__ipv4_deliver(void *ctx, struct ns_nic *nic, struct ns_pkt *pkt)
                  * is a martian (Linux fib_validate_source; the seed checks only
                  * with HandleLocal and only this NIC's addresses).
                  */
-                struct ns_addr_entry *e =
-                    ns__nic_acquire_assigned(nic, src, nic->promiscuous, NS_PEB_CAN_BE_PRIMARY);
-                if (e) {
-                        bool own = e->kind != NS_ADDR_TEMPORARY && e->pfx.addr == src;
-                        ns__addr_release(&nic->addrs, e);
-                        if (own) {
-                                DROP(ep, pkt, invalid_source_addresses_received);
-                                return;
-                        }
+                bool own;
+                if (ns__nic_match(nic, src, &own) && own) {
+                        DROP(ep, pkt, invalid_source_addresses_received);
+                        return;
                 }
                 /* 127/8 never arrives on a real link (RFC 1122 3.2.1.3). */
                 if (ns_ip4_is_loopback(src) || ns_ip4_is_loopback(ns_ipv4_dst(h))) {
@@ -232,24 +227,40 @@ void ns__ipv4_handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
                 DROP(ep, pkt, invalid_source_addresses_received);
                 return;
         }
-        struct ns_addr_entry *e = ns__nic_acquire_assigned(nic, src, false, NS_PEB_NEVER_PRIMARY);
-        if (e) {
-                bool bcast = ns_ip4_prefix_is_broadcast(e->pfx, src);
-                ns__addr_release(&nic->addrs, e);
-                if (bcast) {
-                        DROP(ep, pkt, invalid_source_addresses_received);
-                        return;
-                }
+        bool exact;
+        const struct ns_addr_entry *e = ns__nic_match(nic, src, &exact);
+        if (e && ns_ip4_prefix_is_broadcast(e->pfx, src)) {
+                DROP(ep, pkt, invalid_source_addresses_received);
+                return;
         }
 
-        /* Is it ours, a broadcast we take, or a group we joined? */
-        e = ns__nic_acquire_assigned(nic, dst, nic->promiscuous, NS_PEB_CAN_BE_PRIMARY);
-        if (e) {
-                if (ns_ip4_prefix_is_broadcast(e->pfx, dst) || dst == NS_IP4_BROADCAST) {
+        /*
+         * Is it ours, a broadcast we take, or a group we joined? Classified
+         * without references; a promiscuous NIC may also create a temporary
+         * address for it (the seed's allowTemp), which needs the full path.
+         */
+        struct ns_ip4_prefix dpfx = { 0 };
+        bool ours = false;
+        if (!nic->promiscuous) {
+                e = ns__nic_match(nic, dst, &exact);
+                if (e) {
+                        ours = true;
+                        dpfx = e->pfx;
+                }
+        } else {
+                struct ns_addr_entry *te =
+                    ns__nic_acquire_assigned(nic, dst, true, NS_PEB_CAN_BE_PRIMARY);
+                if (te) {
+                        ours = true;
+                        dpfx = te->pfx;
+                        ns__addr_release(&nic->addrs, te);
+                }
+        }
+        if (ours) {
+                if (ns_ip4_prefix_is_broadcast(dpfx, dst) || dst == NS_IP4_BROADCAST) {
                         pkt->flags |= NS_PKT_F_LOCAL_BCAST;
                         NS_STAT_INC(EPS(ep), SS(ep), ip, broadcast_packets_received);
                 }
-                ns__addr_release(&nic->addrs, e);
         } else if (ns__ipv4_in_group(ep, dst)) {
                 NS_STAT_INC(EPS(ep), SS(ep), ip, multicast_packets_received);
         } else {
