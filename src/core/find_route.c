@@ -55,9 +55,6 @@ static void make_route(struct ns_stack *s, struct ns_path *out, struct ns_nic *o
 static bool local_route_from(struct ns_stack *s, struct ns_nic *local_nic, ns_ip4 local,
                              ns_ip4 remote, struct ns_path *out)
 {
-        /* Most sends are to other hosts: rule that out before taking a reference. */
-        if (!ns__nic_has_address(local_nic, remote) && !ns__stack_nic_with_address(s, remote))
-                return false;
         struct ns_addr_entry *e =
             ns__nic_acquire_assigned(local_nic, local, false, NS_PEB_NEVER_PRIMARY);
         if (!e)
@@ -83,6 +80,9 @@ static bool local_route_from(struct ns_stack *s, struct ns_nic *local_nic, ns_ip
 static bool find_local_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
                              struct ns_path *out)
 {
+        /* Most sends are to other hosts: rule that out once, before any reference. */
+        if (!ns__stack_nic_with_address(s, remote))
+                return false;
         if (local == NS_IP4_ANY)
                 local = remote;
         if (nic_id != 0) {
