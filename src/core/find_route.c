@@ -156,3 +156,22 @@ void ns__path_release(struct ns_path *p)
                 p->local_entry = NULL;
         }
 }
+
+/* Forwarding needs only a NIC that is up: the source stays the packet's. */
+static bool nic_up(uint32_t nic_id, void *ctx)
+{
+        const struct ns_nic *nic = ns__nic_get(ctx, nic_id);
+        return nic && nic->enabled;
+}
+
+int ns__stack_route_forward(struct ns_stack *s, ns_ip4 dst, struct ns_nic **nic, ns_ip4 *next_hop,
+                            uint32_t *mtu)
+{
+        const struct ns_route *r = ns__route_lookup(&s->routes, dst, 0, nic_up, s);
+        if (!r)
+                return NS_ERR_NO_ROUTE;
+        *nic = ns__nic_get(s, r->nic_id);
+        *next_hop = r->gateway != NS_IP4_ANY ? r->gateway : dst;
+        *mtu = r->mtu ? r->mtu : ns__nic_mtu(*nic);
+        return 0;
+}

@@ -283,6 +283,14 @@ struct ns_path {
 int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
                          bool multicast_loop, struct ns_path *out);
 
+/**
+ * The route a forwarded packet to dst takes: outgoing NIC (enabled), next
+ * hop and MTU, by longest-prefix match. No source address is chosen.
+ * NS_ERR_NO_ROUTE when none.
+ */
+int ns__stack_route_forward(struct ns_stack *s, ns_ip4 dst, struct ns_nic **nic, ns_ip4 *next_hop,
+                            uint32_t *mtu);
+
 /** Releases the local address reference a path holds. */
 void ns__path_release(struct ns_path *p);
 

@@ -57,8 +57,10 @@ void ns__ipv4_forward(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
                 ns__ipv4_handle_packet(ns__ipv4_ep(p, owner), pkt);
                 return;
         }
-        struct ns_path path;
-        if (ns__stack_find_route(s, 0, NS_IP4_ANY, dst, false, &path) != 0) {
+        struct ns_nic *out_nic;
+        ns_ip4 next_hop;
+        uint32_t mtu;
+        if (ns__stack_route_forward(s, dst, &out_nic, &next_hop, &mtu) != 0) {
                 NS_STAT_INC(EPS(ep), SS(ep), ip, forward_unrouteable);
                 ns_pkt_free(pkt);
                 return;
@@ -66,11 +68,10 @@ void ns__ipv4_forward(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
         struct ns_filter_info info = { .hook = NS_HOOK_FORWARD,
                                        .in_nic = ep->nic->id,
                                        .in_name = ep->nic->name,
-                                       .out_nic = path.nic->id,
-                                       .out_name = path.nic->name };
+                                       .out_nic = out_nic->id,
+                                       .out_name = out_nic->name };
         if (ns__filter_check(&s->filter, NS_HOOK_FORWARD, pkt, &info) != NS_VERDICT_ACCEPT) {
                 NS_STAT_INC(EPS(ep), SS(ep), ip, iptables_forward_dropped);
-                ns__path_release(&path);
                 ns_pkt_free(pkt);
                 return;
         }
@@ -78,10 +79,6 @@ void ns__ipv4_forward(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
         (void)ns_ipv4_dec_ttl(ns_pkt_data(pkt));
         pkt->flags = NS_PKT_F_FORWARDED;
         NS_STAT_INC(EPS(ep), SS(ep), ip, forwarded);
-        struct ns_path out = path;
-        out.loop = NS_LOOP_OUT;
-        int err = ns__ipv4_write_header_included(p, &out, pkt);
-        if (err)
+        if (ns__ipv4_output(p, out_nic, mtu, next_hop, pkt) != 0)
                 NS_STAT_INC(EPS(ep), SS(ep), ip, forward_errors);
-        ns__path_release(&path);
 }

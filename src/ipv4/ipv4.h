@@ -118,6 +118,14 @@ int ns__ipv4_write_packets(struct ns_ipv4 *p, const struct ns_path *path,
 int ns__ipv4_write_header_included(struct ns_ipv4 *p, const struct ns_path *path,
                                    struct ns_pkt *pkt);
 
+/**
+ * Sends a complete IPv4 packet (data at its header, checksum valid) out of
+ * nic towards next_hop: POSTROUTING, MTU and fragmentation, link. For
+ * forwarded packets. Consumes pkt.
+ */
+int ns__ipv4_output(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t mtu, ns_ip4 next_hop,
+                    struct ns_pkt *pkt);
+
 /* ---- receive (ipv4_rx.c) ---- */
 
 /** The seed's HandlePacket: a packet from the NIC. Consumes pkt. */

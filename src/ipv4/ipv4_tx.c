@@ -320,3 +320,9 @@ drop:
         ns_pkt_free(pkt);
         return err;
 }
+
+int ns__ipv4_output(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t mtu, ns_ip4 next_hop,
+                    struct ns_pkt *pkt)
+{
+        return send_out(p, nic, mtu, next_hop, pkt);
+}
