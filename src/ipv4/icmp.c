@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include <netstack/checksum.h>
 #include <netstack/err.h>
 
 #include "ipv4/ipv4.h"
@@ -198,9 +199,21 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
         }
         uint8_t *out = ns_pkt_put(pkt, len);
         memcpy(out, body, len);
-        ns_icmp4_set_type(out, type);
-        ns_icmp4_set_checksum(out, 0);
-        ns_icmp4_set_checksum(out, ns_icmp4_compute_checksum(out, len));
+        if (body[0] == NS_ICMP4_ECHO && type == NS_ICMP4_ECHO_REPLY) {
+                /*
+                 * The request's checksum was verified and only the type
+                 * changes: patch it (RFC 1624) instead of summing again.
+                 */
+                uint16_t code = body[1];
+                ns_icmp4_set_type(out, type);
+                ns_icmp4_set_checksum(out, ns_csum_update16(ns_icmp4_checksum(body),
+                                                            (uint16_t)(NS_ICMP4_ECHO << 8 | code),
+                                                            (uint16_t)(type << 8 | code)));
+        } else {
+                ns_icmp4_set_type(out, type);
+                ns_icmp4_set_checksum(out, 0);
+                ns_icmp4_set_checksum(out, ns_icmp4_compute_checksum(out, len));
+        }
         struct ns_ipv4_params params = { .proto = NS_IPV4_PROTO_ICMP,
                                          .ttl = p->default_ttl,
                                          .tos = ns_ipv4_tos(h),
