@@ -32,7 +32,7 @@ echo_ok()
 	head -c "$n" /dev/urandom >"$NSI_TMP/in"
 	for i in 1 2 3; do
 		rm -f "$NSI_TMP/back"
-		timeout 15 ip netns exec "$ns" socat -b 65536 -t 5 -T 5 \
+		timeout 15 ip netns exec "$ns" socat -b 65536 -t 1.5 -T 5 \
 			OPEN:"$NSI_TMP/in",rdonly!!CREATE:"$NSI_TMP/back" UDP4:"$dst":7 2>/dev/null
 		if cmp -s "$NSI_TMP/in" "$NSI_TMP/back"; then
 			return 0
