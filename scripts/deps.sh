@@ -5,13 +5,14 @@
 # command to run and fails, so nothing half-works silently.
 set -euo pipefail
 
-want=(cmake make gcc pkg-config libcmocka-dev clang-format)
+want=(cmake make gcc pkg-config libcmocka-dev clang-format libpcap-dev)
 case "${1:-build}" in
-build) want=(cmake make gcc pkg-config) ;;
-# Interop suites add iproute2, iputils, socat, tshark and scapy when they land.
-test) ;;
+build) want=(cmake make gcc pkg-config libpcap-dev) ;;
+# The interop suite (tests/interop): namespaces, Linux ping/tracepath/socat,
+# nstat, and scapy for the crafted packets.
+test) want+=(iproute2 iputils-ping iputils-tracepath socat python3 python3-scapy) ;;
 bench) want+=(liblwip-dev golang-go golang-gvisor-gvisor-dev valgrind) ;;
-demo) want+=(libpcap-dev iproute2 iputils-ping iputils-tracepath socat tshark) ;;
+demo) want+=(libpcap-dev iproute2 iputils-ping iputils-tracepath socat python3 tshark) ;;
 fuzz) want+=(clang libclang-rt-14-dev) ;;
 docs) want+=(doxygen graphviz gnuplot-nox) ;;
 *) echo "deps.sh: unknown target '$1'" >&2; exit 2 ;;
