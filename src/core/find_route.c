@@ -95,6 +95,8 @@ static bool find_local_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, 
         return false;
 }
 
+static bool nic_up(uint32_t nic_id, void *ctx);
+
 struct route_probe {
         struct ns_stack *s;
         ns_ip4 local, remote;
@@ -145,6 +147,24 @@ int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_i
                 make_route(s, out, nic, probe.entry, local, remote,
                            need_route ? r->gateway : NS_IP4_ANY, r->mtu, multicast_loop);
                 return 0;
+        }
+        /*
+         * A router also answers from an address of another interface than
+         * the one the reply leaves by (weak host model; gVisor's FindRoute
+         * "chosenRoute" when forwarding, Linux always): route by destination
+         * alone, take the source from the NIC asked for, or any NIC.
+         */
+        if (s->forwarding && local != NS_IP4_ANY && need_route) {
+                const struct ns_route *fr = ns__route_lookup(&s->routes, remote, 0, nic_up, s);
+                struct ns_nic *owner =
+                    nic_id ? ns__nic_get(s, nic_id) : ns__stack_nic_with_address(s, local);
+                struct ns_addr_entry *e = fr && owner ? address_for(owner, local, remote) : NULL;
+                if (e) {
+                        make_route(s, out, ns__nic_get(s, fr->nic_id), e, local, remote,
+                                   fr->gateway, fr->mtu, multicast_loop);
+                        out->local_nic = owner;
+                        return 0;
+                }
         }
         return need_route ? NS_ERR_NO_ROUTE : NS_ERR_NETWORK_UNREACHABLE;
 }

@@ -137,6 +137,8 @@ struct ns_stack {
         struct ns_pkt_pool *pool;
         struct ns_timer_heap timers;
         bool handle_local;
+        /** IPv4 forwarding is on (set by the IPv4 module): weak-host source choice. */
+        bool forwarding;
 
         /* NICs indexed by id; nic_cap entries, NULL where unused. */
         struct ns_nic **nics;

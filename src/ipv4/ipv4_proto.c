@@ -170,6 +170,7 @@ int ns_ipv4_set_param(struct ns_stack *s, enum ns_ipv4_param param, int64_t v)
                 return 0;
         case NS_IPV4_PARAM_FORWARDING:
                 p->forwarding = v != 0;
+                s->forwarding = p->forwarding;
                 return 0;
         case NS_IPV4_PARAM_ECHO_IGNORE_BROADCASTS:
                 p->echo_ignore_broadcasts = v != 0;

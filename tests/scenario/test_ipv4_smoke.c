@@ -55,10 +55,41 @@ static void test_echo_request_gets_reply(void **state)
         ns_test_env_destroy(&env);
 }
 
+/*
+ * A router answers for its far-side address on the near side (weak host
+ * model: Linux, and gVisor's FindRoute when forwarding).
+ */
+static void test_router_answers_for_far_side_address(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        ns_test_env_init(&env, mods);
+        ns_test_add_nic(&env, 1, 1500, NS_IP4(192, 0, 2, 2), 24);
+        ns_test_add_nic(&env, 2, 1500, NS_IP4(198, 51, 100, 2), 24);
+        uint8_t buf[128];
+        size_t n = build_echo(buf, NS_IP4(192, 0, 2, 1), NS_IP4(198, 51, 100, 2), 64, 7);
+        /* Without forwarding, a host does not take it on the wrong NIC. */
+        assert_int_equal(ns_channel_inject_bytes(env.ch[1], 0x0800, buf, (uint32_t)n), 0);
+        assert_null(ns_channel_read(env.ch[1]));
+        assert_int_equal(ns_ipv4_set_param(env.s, NS_IPV4_PARAM_FORWARDING, 1), 0);
+        assert_int_equal(ns_channel_inject_bytes(env.ch[1], 0x0800, buf, (uint32_t)n), 0);
+        struct ns_pkt *r = ns_channel_read(env.ch[1]);
+        assert_non_null(r);
+        const uint8_t *h = ns_pkt_data(r);
+        assert_int_equal(ns_ipv4_src(h), NS_IP4(198, 51, 100, 2));
+        assert_int_equal(ns_ipv4_dst(h), NS_IP4(192, 0, 2, 1));
+        assert_int_equal(h[20], NS_ICMP4_ECHO_REPLY);
+        ns_pkt_free(r);
+        assert_int_equal(ns_channel_queued(env.ch[2]), 0);
+        assert_int_equal(ns_test_packets_in_use(&env), 0);
+        ns_test_env_destroy(&env);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_echo_request_gets_reply),
+                cmocka_unit_test(test_router_answers_for_far_side_address),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
