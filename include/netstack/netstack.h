@@ -25,5 +25,7 @@
 #include <netstack/raw.h>
 #include <netstack/eth.h>
 #include <netstack/arp.h>
+#include <netstack/tap.h>
+#include <netstack/pcap.h>
 
 #endif
