@@ -37,6 +37,11 @@ test:
 	@$(CMAKE) --build build/asan -j $(JOBS)
 	@echo "==> running the suites in the normal tree"
 	@$(CTEST) --test-dir build/dev --output-on-failure -j $(JOBS)
+	@echo "==> ThreadSanitizer: two stacks driven by two threads (HOSTILE-INPUTS 78)"
+	@$(CMAKE) -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-fsanitize=thread \
+		-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread >/dev/null
+	@$(CMAKE) --build build/tsan -j $(JOBS) --target hostile_test_two_threads >/dev/null
+	@TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/hostile_test_two_threads >/dev/null
 	@echo "==> running the suites in the ASan+UBSan tree"
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(CTEST) --test-dir build/asan --output-on-failure -j $(JOBS)
