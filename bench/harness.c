@@ -456,3 +456,35 @@ int bench_main(const char *stack, const struct bench_workload *workloads, size_t
         }
         return 0;
 }
+
+static void *csum_setup(size_t len)
+{
+        struct bench_csum_ctx *c = malloc(sizeof(*c));
+        if (!c)
+                return NULL;
+        c->data = bench_data(len);
+        c->len = len;
+        return c;
+}
+
+void *bench_csum_setup_20(void)
+{
+        return csum_setup(20);
+}
+
+void *bench_csum_setup_1500(void)
+{
+        return csum_setup(1500);
+}
+
+void *bench_csum_setup_64k(void)
+{
+        return csum_setup(65536);
+}
+
+void bench_csum_teardown(void *ctx)
+{
+        struct bench_csum_ctx *c = ctx;
+        free(c->data);
+        free(c);
+}

@@ -143,4 +143,14 @@ static inline void bench_keep(const void *p)
         __asm__ volatile("" : : "r"(p) : "memory");
 }
 
+/* The checksum rows' data: the same bytes (bench_data) for every stack. */
+struct bench_csum_ctx {
+        uint8_t *data;
+        size_t len;
+};
+void *bench_csum_setup_20(void);
+void *bench_csum_setup_1500(void);
+void *bench_csum_setup_64k(void);
+void bench_csum_teardown(void *ctx);
+
 #endif

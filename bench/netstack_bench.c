@@ -15,47 +15,10 @@
 #include "harness.h"
 #include "wire/checksum_impl.h"
 
-struct csum_ctx {
-        uint8_t *data;
-        size_t len;
-};
-
-static void *csum_setup(size_t len)
-{
-        struct csum_ctx *c = malloc(sizeof(*c));
-        if (!c)
-                return NULL;
-        c->data = bench_data(len);
-        c->len = len;
-        return c;
-}
-
-static void *setup_20(void)
-{
-        return csum_setup(20);
-}
-
-static void *setup_1500(void)
-{
-        return csum_setup(1500);
-}
-
-static void *setup_64k(void)
-{
-        return csum_setup(65536);
-}
-
-static void csum_teardown(void *ctx)
-{
-        struct csum_ctx *c = ctx;
-        free(c->data);
-        free(c);
-}
-
 /* The public API a protocol calls: the checksum field of a header or datagram. */
 static uint64_t run_checksum(void *ctx, uint64_t iters)
 {
-        struct csum_ctx *c = ctx;
+        struct bench_csum_ctx *c = ctx;
         uint64_t acc = 0;
         for (uint64_t i = 0; i < iters; i++) {
                 bench_keep(c->data);
@@ -66,7 +29,7 @@ static uint64_t run_checksum(void *ctx, uint64_t iters)
 
 static uint64_t run_scalar(void *ctx, uint64_t iters)
 {
-        struct csum_ctx *c = ctx;
+        struct bench_csum_ctx *c = ctx;
         uint64_t acc = 0;
         for (uint64_t i = 0; i < iters; i++) {
                 bench_keep(c->data);
@@ -77,7 +40,7 @@ static uint64_t run_scalar(void *ctx, uint64_t iters)
 
 static uint64_t run_avx2(void *ctx, uint64_t iters)
 {
-        struct csum_ctx *c = ctx;
+        struct bench_csum_ctx *c = ctx;
         uint64_t acc = 0;
         for (uint64_t i = 0; i < iters; i++) {
                 bench_keep(c->data);
@@ -89,19 +52,19 @@ static uint64_t run_avx2(void *ctx, uint64_t iters)
 /* The checksum field as a host-order number, as every stack reports it. */
 static uint64_t check_checksum(void *ctx)
 {
-        struct csum_ctx *c = ctx;
+        struct bench_csum_ctx *c = ctx;
         return ns_checksum(c->data, c->len);
 }
 
 static uint64_t check_partial_scalar(void *ctx)
 {
-        struct csum_ctx *c = ctx;
+        struct bench_csum_ctx *c = ctx;
         return ns_csum_finish(ns__csum_partial_scalar(c->data, c->len, 0));
 }
 
 static uint64_t check_partial_avx2(void *ctx)
 {
-        struct csum_ctx *c = ctx;
+        struct bench_csum_ctx *c = ctx;
         return ns_csum_finish(ns__csum_partial_avx2(c->data, c->len, 0));
 }
 
@@ -478,13 +441,16 @@ static uint64_t check_tx_fragment(void *ctx)
 int main(int argc, char **argv)
 
 {
-        static const struct bench_workload avx2_row = { "csum-64k-avx2",    65536,
-                                                        setup_64k,          run_avx2,
-                                                        check_partial_avx2, csum_teardown };
+        static const struct bench_workload avx2_row = { "csum-64k-avx2",      65536,
+                                                        bench_csum_setup_64k, run_avx2,
+                                                        check_partial_avx2,   bench_csum_teardown };
         struct bench_workload rows[] = {
-                { "csum-20", 20, setup_20, run_checksum, check_checksum, csum_teardown },
-                { "csum-1500", 1500, setup_1500, run_checksum, check_checksum, csum_teardown },
-                { "csum-64k", 65536, setup_64k, run_checksum, check_checksum, csum_teardown },
+                { "csum-20", 20, bench_csum_setup_20, run_checksum, check_checksum,
+                  bench_csum_teardown },
+                { "csum-1500", 1500, bench_csum_setup_1500, run_checksum, check_checksum,
+                  bench_csum_teardown },
+                { "csum-64k", 65536, bench_csum_setup_64k, run_checksum, check_checksum,
+                  bench_csum_teardown },
                 { "rx-udp", 0, setup_rx_udp, run_rx_udp, check_rx_udp, pkt_teardown },
                 { "rx-icmp-echo", 0, setup_echo, run_echo, check_echo, pkt_teardown },
                 { "forward", 0, setup_forward, run_forward, check_forward, pkt_teardown },
@@ -499,8 +465,8 @@ int main(int argc, char **argv)
                   pkt_teardown },
                 { "tx-fragment", 65000, setup_tx_fragment, run_tx_fragment, check_tx_fragment,
                   pkt_teardown },
-                { "csum-64k-scalar", 65536, setup_64k, run_scalar, check_partial_scalar,
-                  csum_teardown },
+                { "csum-64k-scalar", 65536, bench_csum_setup_64k, run_scalar, check_partial_scalar,
+                  bench_csum_teardown },
                 avx2_row,
         };
         size_t n = sizeof(rows) / sizeof(rows[0]);

@@ -22,44 +22,7 @@
 
 u16_t lwip_standard_chksum(const void *dataptr, int len);
 
-struct csum_ctx {
-        uint8_t *data;
-        size_t len;
-};
-
-static void *csum_setup(size_t len)
-{
-        struct csum_ctx *c = malloc(sizeof(*c));
-        if (!c)
-                return NULL;
-        c->data = bench_data(len);
-        c->len = len;
-        return c;
-}
-
-static void *setup_20(void)
-{
-        return csum_setup(20);
-}
-
-static void *setup_1500(void)
-{
-        return csum_setup(1500);
-}
-
-static void *setup_64k(void)
-{
-        return csum_setup(65536);
-}
-
-static void csum_teardown(void *ctx)
-{
-        struct csum_ctx *c = ctx;
-        free(c->data);
-        free(c);
-}
-
-static u16_t lwip_checksum(const struct csum_ctx *c)
+static u16_t lwip_checksum(const struct bench_csum_ctx *c)
 {
         if (c->len <= 0xffff)
                 return inet_chksum(c->data, (u16_t)c->len);
@@ -68,7 +31,7 @@ static u16_t lwip_checksum(const struct csum_ctx *c)
 
 static uint64_t run_checksum(void *ctx, uint64_t iters)
 {
-        struct csum_ctx *c = ctx;
+        struct bench_csum_ctx *c = ctx;
         uint64_t acc = 0;
         for (uint64_t i = 0; i < iters; i++) {
                 bench_keep(c->data);
@@ -487,9 +450,12 @@ static uint64_t check_tx_fragment(void *ctx)
 int main(int argc, char **argv)
 {
         const struct bench_workload rows[] = {
-                { "csum-20", 20, setup_20, run_checksum, check_checksum, csum_teardown },
-                { "csum-1500", 1500, setup_1500, run_checksum, check_checksum, csum_teardown },
-                { "csum-64k", 65536, setup_64k, run_checksum, check_checksum, csum_teardown },
+                { "csum-20", 20, bench_csum_setup_20, run_checksum, check_checksum,
+                  bench_csum_teardown },
+                { "csum-1500", 1500, bench_csum_setup_1500, run_checksum, check_checksum,
+                  bench_csum_teardown },
+                { "csum-64k", 65536, bench_csum_setup_64k, run_checksum, check_checksum,
+                  bench_csum_teardown },
                 { "rx-udp", 0, setup_rx_udp, run_rx_udp, check_rx_udp, lw_teardown },
                 { "rx-icmp-echo", 0, setup_echo, run_echo, check_echo, lw_teardown },
                 { "forward", 0, setup_forward, run_forward, check_forward, lw_teardown },
