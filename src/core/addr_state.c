@@ -87,6 +87,33 @@ static struct ns_addr_entry *new_entry(struct ns_addr_state *s, struct ns_ip4_pr
         return e;
 }
 
+static void fast_add(struct ns_addr_state *s, struct ns_addr_entry *e)
+{
+        uint32_t i = s->n_fast++;
+        ns_ip4 m = ns_ip4_mask(e->pfx.prefix_len);
+        s->fast_addr[i] = e->pfx.addr;
+        s->fast_mask[i] = m;
+        s->fast_bcast[i] = e->pfx.prefix_len <= 30 ? (e->pfx.addr | ~m) : e->pfx.addr;
+        s->fast_entry[i] = e;
+}
+
+static void fast_remove(struct ns_addr_state *s, const struct ns_addr_entry *e)
+{
+        for (uint32_t i = 0; i < s->n_fast; i++) {
+                if (s->fast_entry[i] != e)
+                        continue;
+                /* Keep the order: matching returns the first candidate. */
+                for (uint32_t j = i + 1; j < s->n_fast; j++) {
+                        s->fast_addr[j - 1] = s->fast_addr[j];
+                        s->fast_mask[j - 1] = s->fast_mask[j];
+                        s->fast_bcast[j - 1] = s->fast_bcast[j];
+                        s->fast_entry[j - 1] = s->fast_entry[j];
+                }
+                s->n_fast--;
+                return;
+        }
+}
+
 void ns__addr_state_init(struct ns_addr_state *s, const struct ns_allocator *a)
 {
         memset(s, 0, sizeof(*s));
@@ -101,6 +128,7 @@ void ns__addr_state_cleanup(struct ns_addr_state *s)
         s->n_entries = 0;
         s->n_primary = 0;
         s->n_permanent = 0;
+        s->n_fast = 0;
 }
 
 struct ns_addr_entry *ns__addr_find(const struct ns_addr_state *s, ns_ip4 addr)
@@ -137,6 +165,7 @@ static int add_permanent(struct ns_addr_state *s, struct ns_ip4_prefix pfx, enum
         e->deprecated = deprecated;
         e->refs += 2; /* one for being permanent, one for the caller */
         s->n_permanent++;
+        fast_add(s, e);
         primary_place(s, e, peb);
         *out = e;
         return 0;
@@ -159,6 +188,7 @@ int ns__addr_remove_permanent(struct ns_addr_state *s, ns_ip4 addr)
                 return NS_ERR_BAD_LOCAL_ADDRESS;
         e->kind = NS_ADDR_PERMANENT_EXPIRED;
         s->n_permanent--;
+        fast_remove(s, e);
         ns__addr_release(s, e);
         return 0;
 }

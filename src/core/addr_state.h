@@ -81,6 +81,17 @@ struct ns_addr_state {
         struct ns_addr_entry *primary[NS_ADDR_MAX_ENTRIES];
         uint32_t n_primary;
         uint32_t n_permanent;
+        /*
+         * The permanent addresses again as flat arrays, for matching a
+         * packet's addresses without chasing entry pointers: address, mask,
+         * and subnet broadcast (the address itself where the subnet has
+         * none, RFC 3021). Kept in step with `kind` by addr_state.c.
+         */
+        uint32_t n_fast;
+        ns_ip4 fast_addr[NS_ADDR_MAX_PER_NIC];
+        ns_ip4 fast_mask[NS_ADDR_MAX_PER_NIC];
+        ns_ip4 fast_bcast[NS_ADDR_MAX_PER_NIC];
+        struct ns_addr_entry *fast_entry[NS_ADDR_MAX_PER_NIC];
 };
 
 /** True when a lies in p's subnet (p.addr need not be masked). */

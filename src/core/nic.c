@@ -332,21 +332,22 @@ struct ns_addr_entry *ns__nic_acquire_assigned(struct ns_nic *nic, ns_ip4 addr, 
 
 const struct ns_addr_entry *ns__nic_match(const struct ns_nic *nic, ns_ip4 addr, bool *exact)
 {
+        /* The rule of ipv4_address_matches(), over the flat permanent arrays. */
         const struct ns_addr_state *st = &nic->addrs;
-        const struct ns_addr_entry *matched = NULL;
-        for (uint32_t i = 0; i < st->n_entries; i++) {
-                const struct ns_addr_entry *e = st->entries[i];
-                if (e->kind != NS_ADDR_PERMANENT)
-                        continue;
-                if (e->pfx.addr == addr) {
+        uint32_t n = st->n_fast;
+        for (uint32_t i = 0; i < n; i++) {
+                if (st->fast_addr[i] == addr) {
                         *exact = true;
-                        return e;
+                        return st->fast_entry[i];
                 }
-                if (!matched && ipv4_address_matches(e, addr, (void *)nic))
-                        matched = e;
         }
         *exact = false;
-        return matched;
+        for (uint32_t i = 0; i < n; i++) {
+                if (st->fast_bcast[i] == addr ||
+                    (nic->loopback && ((addr ^ st->fast_addr[i]) & st->fast_mask[i]) == 0))
+                        return st->fast_entry[i];
+        }
+        return NULL;
 }
 
 bool ns__nic_has_address(const struct ns_nic *nic, ns_ip4 addr)
