@@ -9,8 +9,8 @@ want=(cmake make gcc pkg-config libcmocka-dev clang-format libpcap-dev)
 case "${1:-build}" in
 build) want=(cmake make gcc pkg-config libpcap-dev) ;;
 # The interop suite (tests/interop): namespaces, Linux ping/tracepath/socat,
-# nstat, and scapy for the crafted packets.
-test) want+=(iproute2 iputils-ping iputils-tracepath socat python3 python3-scapy) ;;
+# nstat, scapy for the crafted packets, tshark to decode captures (IGMP).
+test) want+=(iproute2 iputils-ping iputils-tracepath socat python3 python3-scapy tshark) ;;
 bench) want+=(liblwip-dev golang-go golang-gvisor-gvisor-dev valgrind) ;;
 demo) want+=(libpcap-dev iproute2 iputils-ping iputils-tracepath socat python3 tshark) ;;
 fuzz) want+=(clang libclang-rt-14-dev) ;;

@@ -20,6 +20,7 @@
 #include <netstack/ratelimit.h>
 #include <netstack/stack.h>
 #include <netstack/ipv4.h>
+#include <netstack/igmp.h>
 #include <netstack/udp.h>
 #include <netstack/ping.h>
 #include <netstack/raw.h>

@@ -13,13 +13,11 @@
 
 #include "core/stack.h"
 #include "core/timer.h"
+#include "ipv4/igmp.h"
 #include "ipv4/options.h"
 
 /** Identifier buckets (the seed's `buckets`, RFC 6864 per-flow counters). */
 #define NS_IPV4_ID_BUCKETS 2048
-
-/** Most multicast groups one endpoint joins (bounds state, HOSTILE 69). */
-#define NS_IPV4_MAX_GROUPS 64
 
 /** Bytes reserved in front of packets the stack builds, for link headers. */
 #define NS_IPV4_TX_HEADROOM 128
@@ -36,13 +34,8 @@ struct ns_ipv4 {
         uint32_t hash_iv;
         struct ns_reasm *reasm;
         struct ns_timer reasm_timer;
+        struct ns_igmp_cfg igmp;
         uint32_t ids[NS_IPV4_ID_BUCKETS];
-};
-
-/** A joined multicast group and how many times it was joined. */
-struct ns_ipv4_group {
-        ns_ip4 addr;
-        uint32_t joins;
 };
 
 /** The IPv4 endpoint of one NIC. */
@@ -50,8 +43,8 @@ struct ns_ipv4_ep {
         struct ns_nic *nic;
         struct ns_ipv4 *p;
         bool enabled;
-        uint32_t n_groups;
-        struct ns_ipv4_group groups[NS_IPV4_MAX_GROUPS];
+        /** Multicast groups and the IGMP host (igmp.h). */
+        struct ns_igmp_ep igmp;
 };
 
 /** Header fields a transport asks for when sending (the seed's NetworkHeaderParams). */
@@ -200,9 +193,6 @@ uint32_t ns__ipv4_ms_since_midnight(const struct ns_stack *s);
 
 /** The seed's forwardPacket (forward.c). Consumes pkt. */
 void ns__ipv4_forward(struct ns_ipv4_ep *ep, struct ns_pkt *pkt);
-
-/** Received IGMP (igmp_rx.c). Consumes pkt. */
-void ns__igmp_handle(struct ns_ipv4_ep *ep, struct ns_pkt *pkt);
 
 /** Reassembly glue (reasm_glue.c): create, destroy, (re)arm the expiry timer. */
 int ns__ipv4_reasm_init(struct ns_ipv4 *p);

@@ -19,6 +19,7 @@ static int ep_add(void *ctx, struct ns_nic *nic, unsigned slot)
                 return NS_ERR_NO_MEMORY;
         ep->nic = nic;
         ep->p = p;
+        ns__igmp_init(ep);
         nic->ep[slot] = ep;
         return 0;
 }
@@ -26,50 +27,21 @@ static int ep_add(void *ctx, struct ns_nic *nic, unsigned slot)
 static void ep_remove(void *ctx, struct ns_nic *nic, unsigned slot)
 {
         struct ns_ipv4 *p = ctx;
+        ns__igmp_fini(nic->ep[slot]);
         ns_free(&p->s->alloc, nic->ep[slot]);
         nic->ep[slot] = NULL;
 }
 
-static int join(struct ns_ipv4_ep *ep, ns_ip4 group)
-{
-        if (!ns_ip4_is_multicast(group))
-                return NS_ERR_BAD_ADDRESS;
-        for (uint32_t i = 0; i < ep->n_groups; i++) {
-                if (ep->groups[i].addr == group) {
-                        ep->groups[i].joins++;
-                        return 0;
-                }
-        }
-        if (ep->n_groups == NS_IPV4_MAX_GROUPS)
-                return NS_ERR_NO_BUFFER_SPACE;
-        ep->groups[ep->n_groups++] = (struct ns_ipv4_group){ .addr = group, .joins = 1 };
-        return 0;
-}
-
-static int leave(struct ns_ipv4_ep *ep, ns_ip4 group)
-{
-        for (uint32_t i = 0; i < ep->n_groups; i++) {
-                if (ep->groups[i].addr != group)
-                        continue;
-                if (--ep->groups[i].joins == 0)
-                        ep->groups[i] = ep->groups[--ep->n_groups];
-                return 0;
-        }
-        return NS_ERR_BAD_LOCAL_ADDRESS;
-}
-
 bool ns__ipv4_in_group(const struct ns_ipv4_ep *ep, ns_ip4 group)
 {
-        for (uint32_t i = 0; i < ep->n_groups; i++)
-                if (ep->groups[i].addr == group)
-                        return true;
-        return false;
+        return ns__igmp_in_group(ep, group);
 }
 
 /*
  * The seed's Enable: refused while the NIC is down; adds the limited
- * broadcast address (never primary) so broadcasts are received, and joins
- * the all-systems group (RFC 1122 3.3.7).
+ * broadcast address (never primary) so broadcasts are received, reports
+ * the groups joined meanwhile (initializeAll), and joins the all-systems
+ * group (RFC 1122 3.3.7).
  */
 static int ep_enable(void *ctx, struct ns_nic *nic, unsigned slot)
 {
@@ -88,19 +60,34 @@ static int ep_enable(void *ctx, struct ns_nic *nic, unsigned slot)
         if (e)
                 ns__addr_release(&nic->addrs, e);
         ep->enabled = true;
-        return join(ep, NS_IP4_ALL_SYSTEMS);
+        ns__igmp_initialize_all(ep);
+        return ns__igmp_join(ep, NS_IP4_ALL_SYSTEMS);
 }
 
-/* The seed's disableLocked: leave all-systems, drop the broadcast address. */
+/*
+ * The seed's disableLocked: leave all-systems, leave every group towards
+ * routers while keeping it locally (softLeaveAll), drop the broadcast
+ * address, forget older queriers (resetV1Present).
+ */
 static void ep_disable(void *ctx, struct ns_nic *nic, unsigned slot)
 {
         (void)ctx;
         struct ns_ipv4_ep *ep = nic->ep[slot];
         if (!ep->enabled)
                 return;
-        (void)leave(ep, NS_IP4_ALL_SYSTEMS);
+        (void)ns__igmp_leave(ep, NS_IP4_ALL_SYSTEMS);
+        ns__igmp_soft_leave_all(ep);
         (void)ns__addr_remove_permanent(&nic->addrs, NS_IP4_BROADCAST);
+        ns__igmp_reset_queriers(ep);
         ep->enabled = false;
+}
+
+/* The seed's AddAndAcquirePermanentAddress: reports waiting for a source go. */
+static void address_added(void *ctx, struct ns_nic *nic, struct ns_ip4_prefix addr)
+{
+        (void)addr;
+        struct ns_ipv4 *p = ctx;
+        ns__igmp_send_queued(ns__ipv4_ep(p, nic));
 }
 
 static int ipv4_attach(struct ns_stack *s)
@@ -111,6 +98,7 @@ static int ipv4_attach(struct ns_stack *s)
         p->s = s;
         p->default_ttl = 64;
         p->echo_ignore_broadcasts = true;
+        ns__igmp_cfg_init(&p->igmp);
         /* The seed draws 1 + buckets random words: the counters and the IV. */
         s->rng.fill(s->rng.ctx, p->ids, sizeof(p->ids));
         p->hash_iv = ns__rng_u32(&s->rng);
@@ -129,6 +117,7 @@ static int ipv4_attach(struct ns_stack *s)
                 .nic_enable = ep_enable,
                 .nic_disable = ep_disable,
                 .deliver = ns__ipv4_deliver,
+                .address_added = address_added,
         };
         int slot = ns__stack_register_netproto(s, &np);
         if (slot < 0) {
@@ -210,13 +199,13 @@ static struct ns_ipv4_ep *ep_by_id(const struct ns_stack *s, uint32_t nic_id)
 int ns_ipv4_join_group(struct ns_stack *s, uint32_t nic_id, ns_ip4 group)
 {
         struct ns_ipv4_ep *ep = ep_by_id(s, nic_id);
-        return ep ? join(ep, group) : NS_ERR_UNKNOWN_NIC;
+        return ep ? ns__igmp_join(ep, group) : NS_ERR_UNKNOWN_NIC;
 }
 
 int ns_ipv4_leave_group(struct ns_stack *s, uint32_t nic_id, ns_ip4 group)
 {
         struct ns_ipv4_ep *ep = ep_by_id(s, nic_id);
-        return ep ? leave(ep, group) : NS_ERR_UNKNOWN_NIC;
+        return ep ? ns__igmp_leave(ep, group) : NS_ERR_UNKNOWN_NIC;
 }
 
 bool ns_ipv4_is_in_group(const struct ns_stack *s, uint32_t nic_id, ns_ip4 group)

@@ -223,7 +223,12 @@ bool ns__ipv4_process_options(const uint8_t *in, size_t in_len, enum ns_opt_usag
                         }
                         break;
                 default:
-                        ctx->seen.unknown++;
+                        /* Router Alert (RFC 2113) has a counter of its own
+                         * but is otherwise treated like any other option. */
+                        if (o.type == NS_IPV4_OPT_ROUTER_ALERT)
+                                ctx->seen.ra++;
+                        else
+                                ctx->seen.unknown++;
                         a = act.unknown;
                         if (a != ACT_REMOVE)
                                 memcpy(out + wp, o.opt, o.len);

@@ -17,9 +17,10 @@
  * and records into the copy; "pass" copies without looking inside; "remove"
  * leaves it out. NOPs are always copied; EOL is copied and ends the area.
  * Router Alert (148), LSRR (131) and SSRR (137) are "other" options here,
- * as in the seed: source routes are never honoured (nothing reads their
- * route), but FORWARD and RECEIVE pass them along unchanged. Whether to
- * drop source-routed packets (HOSTILE-INPUTS 20, CVE-2021-24074) is the
+ * as in the seed, Router Alert only counted apart (as later gVisor does):
+ * source routes are never honoured (nothing reads their route), but
+ * FORWARD and RECEIVE pass them along unchanged. Whether to drop
+ * source-routed packets (HOSTILE-INPUTS 20, CVE-2021-24074) is the
  * forwarding path's decision, not this function's.
  */
 #ifndef NS_IPV4_OPTIONS_H
@@ -73,13 +74,14 @@ struct ns_opt_ctx {
         uint32_t ts_ms;
         /*
          * Options seen, by kind, for the caller to add to the seed's
-         * OptionTSReceived, OptionRRReceived and OptionUnknownReceived:
+         * OptionTSReceived, OptionRRReceived, OptionRouterAlertReceived
+         * (later gVisor's) and OptionUnknownReceived:
          * bumped once per option of that kind reached, whatever the usage,
          * before the option is checked. A repeated option is not counted.
          * Accumulated: the function never clears them.
          */
         struct {
-                uint64_t ts, rr, unknown;
+                uint64_t ts, rr, ra, unknown;
         } seen;
 };
 

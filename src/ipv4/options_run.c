@@ -43,6 +43,7 @@ bool ns__ipv4_options_run(struct ns_ipv4_ep *ep, const struct ns_pkt *pkt, enum 
                                            out, out_len, &prob);
         NS_STAT_ADD(eps, ss, ip, option_timestamp_received, octx.seen.ts);
         NS_STAT_ADD(eps, ss, ip, option_record_route_received, octx.seen.rr);
+        NS_STAT_ADD(eps, ss, ip, option_router_alert_received, octx.seen.ra);
         NS_STAT_ADD(eps, ss, ip, option_unknown_received, octx.seen.unknown);
         if (!ok && prob.need_icmp) {
                 struct ns_icmp_reason why = { .type = NS_ICMP4_PARAM_PROBLEM,
