@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Packets and their pool.
  *
  * A struct ns_pkt is one packet: a view (offset and length) into one
@@ -69,8 +70,9 @@ struct ns_pkt {
         uint32_t off;
         /** Bytes of data. */
         uint32_t len;
-        /** Offsets from head of the link, network and transport headers, or NS_PKT_NO_HDR. */
-        uint32_t link_hdr, net_hdr, transport_hdr;
+        uint32_t link_hdr, /**< offset from head of the link header, or NS_PKT_NO_HDR */
+            net_hdr,       /**< offset from head of the network header, or NS_PKT_NO_HDR */
+            transport_hdr; /**< offset from head of the transport header, or NS_PKT_NO_HDR */
         /** NIC the packet arrived on or leaves by; 0 means none. */
         uint32_t nic_id;
         /** NS_PKT_F_* bits. */
@@ -114,7 +116,9 @@ enum {
 struct ns_pkt_pool_config {
         /**
          * Packet structs kept for reuse, and storage buffers kept for reuse
-         * in each size class; 0 means 256.
+         * in each size class. 0 means the defaults: 1024 packet structs and
+         * 2 KiB buffers (a datagram of 500 tiny fragments must not fall back
+         * to malloc), 256 16 KiB buffers, 32 64 KiB buffers (2 MiB).
          */
         uint32_t max_cached;
         /** Hard cap on live packets (clones count); 0 means unlimited. */
@@ -360,7 +364,9 @@ NS_API struct ns_pkt *ns_pkt_copy(struct ns_pkt_pool *pool, const struct ns_pkt 
 
 /** A FIFO of packets linked through ->next. Zero-initialised is empty. */
 struct ns_pkt_list {
-        struct ns_pkt *head, *tail;
+        struct ns_pkt *head, /**< first packet, or NULL when empty */
+            *tail;           /**< last packet, or NULL when empty */
+        /** Packets in the list. */
         uint32_t count;
 };
 

@@ -18,11 +18,14 @@
 static const uint32_t class_cap[] = { 2048u, 16384u, 65536u + 256u };
 #define NUM_CLASSES (sizeof(class_cap) / sizeof(class_cap[0]))
 
-#define DEFAULT_MAX_CACHED 256u
+/* Default cache bounds: packet structs, then storage per size class. */
+#define DEFAULT_MAX_CACHED_PKTS 1024u
+static const uint32_t default_class_cached[] = { 1024u, 256u, 32u };
 
 struct ns_pkt_pool {
         struct ns_allocator a;
         uint32_t max_cached;
+        uint32_t max_cached_cls[NUM_CLASSES];
         uint32_t max_in_use;
         uint64_t max_bytes;
         /* Set by ns_pkt_pool_destroy() while packets are still live. */
@@ -49,10 +52,15 @@ struct ns_pkt_pool *ns_pkt_pool_create(const struct ns_allocator *a,
                 return NULL;
         if (a)
                 pool->a = *a;
-        pool->max_cached = DEFAULT_MAX_CACHED;
+        pool->max_cached = DEFAULT_MAX_CACHED_PKTS;
+        for (size_t i = 0; i < NUM_CLASSES; i++)
+                pool->max_cached_cls[i] = default_class_cached[i];
         if (cfg) {
-                if (cfg->max_cached)
+                if (cfg->max_cached) {
                         pool->max_cached = cfg->max_cached;
+                        for (size_t i = 0; i < NUM_CLASSES; i++)
+                                pool->max_cached_cls[i] = cfg->max_cached;
+                }
                 pool->max_in_use = cfg->max_in_use;
                 pool->max_bytes = cfg->max_bytes;
         }
@@ -216,7 +224,7 @@ void ns__pkt_data_release(struct ns_pkt_pool *pool, struct ns_pkt_data *d)
                 return;
         pool->st.bytes_in_use -= d->cap;
         if (pool->dead || d->cls == NS__PKT_CLASS_EXACT ||
-            pool->n_free_data[d->cls] >= pool->max_cached) {
+            pool->n_free_data[d->cls] >= pool->max_cached_cls[d->cls]) {
                 ns_free(&pool->a, d);
                 return;
         }

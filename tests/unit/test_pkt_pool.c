@@ -433,18 +433,25 @@ static void test_pool_without_config_uses_defaults(void **state)
         (void)state;
         struct ns_pkt_pool_config zero = { 0 };
         struct ns_pkt_pool *pool = ns_pkt_pool_create(NULL, &zero);
-        struct ns_pkt *p[300];
+        static struct ns_pkt *p[1100];
 
-        /* Unlimited in use; 256 kept for reuse. */
-        for (int i = 0; i < 300; i++)
+        /* Unlimited in use; 1024 structs and small buffers kept for reuse. */
+        for (int i = 0; i < 1100; i++)
                 assert_non_null(p[i] = ns_pkt_alloc(pool, 0, 10));
-        for (int i = 0; i < 300; i++)
+        for (int i = 0; i < 1100; i++)
                 ns_pkt_free(p[i]);
         struct ns_pkt_pool_stats st = stats(pool);
-        assert_int_equal(st.cached, 256);
-        assert_int_equal(st.cached_pkts, 256);
-        assert_int_equal(st.allocs, 300);
-        assert_int_equal(st.frees, 300);
+        assert_int_equal(st.cached, 1024);
+        assert_int_equal(st.cached_pkts, 1024);
+        assert_int_equal(st.allocs, 1100);
+        assert_int_equal(st.frees, 1100);
+        /* Only 32 of the 64 KiB class: 2 MiB, not 64 MiB, sits idle. */
+        for (int i = 0; i < 40; i++)
+                assert_non_null(p[i] = ns_pkt_alloc(pool, 0, 60000));
+        for (int i = 0; i < 40; i++)
+                ns_pkt_free(p[i]);
+        st = stats(pool);
+        assert_int_equal(st.cached, 1024 + 32);
         ns_pkt_pool_destroy(pool);
         ns_pkt_pool_destroy(NULL);
 }
