@@ -6,6 +6,8 @@
 #   make bench      benchmarks against gVisor and lwIP (never part of test)
 #   make fuzz       libFuzzer targets for a set time each
 #   make demo       the stack as a router between two namespaces (see README)
+#   make docs       API reference (Doxygen HTML in build/docs/html) and the
+#                   architecture diagram (docs/architecture.svg, Graphviz)
 
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -13,7 +15,7 @@ CMAKE ?= cmake
 CTEST ?= ctest
 FUZZ_SECONDS ?= 600
 
-.PHONY: all build deps-build test check-format check-layering install bench fuzz demo format clean
+.PHONY: all build deps-build test check-format check-layering check-docs install bench fuzz demo docs format clean
 
 all: build
 
@@ -29,6 +31,8 @@ test:
 	@echo "==> checking layering and format"
 	@scripts/check-layering.sh
 	@scripts/check-format.sh
+	@echo "==> checking that every public symbol has its comment (and docs/counters.md)"
+	@scripts/check-docs.sh
 	@echo "==> building the normal tree (build/dev)"
 	@$(CMAKE) --preset dev >/dev/null
 	@$(CMAKE) --build build/dev -j $(JOBS)
@@ -51,6 +55,21 @@ check-format:
 
 check-layering:
 	@scripts/check-layering.sh
+
+check-docs:
+	@scripts/check-docs.sh
+
+# The version comes from project() in CMakeLists.txt, the one place it is set.
+NS_VERSION := $(shell sed -nE '/^project.netstack VERSION/s/.*VERSION ([0-9.]+).*/\1/p' CMakeLists.txt)
+
+docs:
+	@scripts/deps.sh docs
+	@mkdir -p build/docs
+	@python3 scripts/gen-counters.py
+	@dot -Tsvg docs/architecture.dot -o docs/architecture.svg
+	@NS_VERSION=$(NS_VERSION) doxygen docs/Doxyfile
+	@echo "docs: build/docs/html/index.html (API reference), docs/architecture.svg, docs/counters.md"
+	@echo "      man page: man -l docs/netstack.1"
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i

@@ -174,3 +174,9 @@ END {
 	for (i = 1; i <= nfail; i++) print "\nFAILED: " failed[i] > md
 }' "$samples"
 echo "wrote bench/results/latest.json and bench/results/latest.md"
+# The picture of the same numbers (README): bench/results/latest.svg.
+if command -v gnuplot >/dev/null; then
+	"$(dirname "$0")/chart.sh" "$results/latest.json" "$results/latest.svg"
+else
+	echo "no gnuplot: bench/results/latest.svg not drawn (scripts/deps.sh bench installs it)"
+fi

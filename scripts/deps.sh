@@ -10,11 +10,11 @@ case "${1:-build}" in
 build) want=(cmake make gcc pkg-config libpcap-dev) ;;
 # The interop suite (tests/interop): namespaces, Linux ping/tracepath/socat,
 # nstat, scapy for the crafted packets, tshark to decode captures (IGMP).
-test) want+=(iproute2 iputils-ping iputils-tracepath socat python3 python3-scapy tshark) ;;
-bench) want+=(liblwip-dev golang-go golang-gvisor-gvisor-dev valgrind) ;;
+test) want+=(iproute2 iputils-ping iputils-tracepath socat python3 python3-scapy doxygen tshark) ;;
+bench) want+=(liblwip-dev golang-go golang-gvisor-gvisor-dev valgrind gnuplot-nox) ;;
 demo) want+=(libpcap-dev iproute2 iputils-ping iputils-tracepath socat python3 tshark) ;;
 fuzz) want+=(clang libclang-rt-14-dev) ;;
-docs) want+=(doxygen graphviz gnuplot-nox) ;;
+docs) want+=(python3 doxygen graphviz gnuplot-nox) ;;
 *) echo "deps.sh: unknown target '$1'" >&2; exit 2 ;;
 esac
 

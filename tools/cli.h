@@ -63,6 +63,8 @@ struct cli_opts {
         size_t n_joins;
         const char *pcap_path;
         const char *stats_path;
+        /** run only: a status line on stderr every second (--verbose). */
+        bool verbose;
         /* replay only */
         const char *in_path;
         const char *out_path;

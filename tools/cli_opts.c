@@ -31,6 +31,8 @@ static const char run_usage[] =
     "  --join GROUP@NAME             join a multicast group on NAME\n"
     "  --pcap FILE                   capture every frame in and out\n"
     "  --stats FILE                  write all counters as JSON on SIGUSR1 and exit\n"
+    "  --verbose                     print a status line to stderr every second:\n"
+    "                                packets in and out, drops, reassemblies\n"
     "  --help                        this text\n";
 
 static const char replay_usage[] =
@@ -324,6 +326,7 @@ enum {
         OPT_PCAP,
         OPT_STATS,
         OPT_HELP,
+        OPT_VERBOSE,
         OPT_OUT,
         OPT_IN,
         OPT_DRAIN,
@@ -341,6 +344,7 @@ static const struct option long_opts[] = {
         { "pcap", required_argument, NULL, OPT_PCAP },
         { "stats", required_argument, NULL, OPT_STATS },
         { "help", no_argument, NULL, OPT_HELP },
+        { "verbose", no_argument, NULL, OPT_VERBOSE },
         { "out", required_argument, NULL, OPT_OUT },
         { "in", required_argument, NULL, OPT_IN },
         { "drain", required_argument, NULL, OPT_DRAIN },
@@ -387,6 +391,13 @@ static int one_opt(enum cli_mode mode, int c, const char *arg, struct cli_opts *
                 else
                         cli_usage_replay(stdout);
                 return 1;
+        case OPT_VERBOSE:
+                if (mode != CLI_RUN) {
+                        fprintf(stderr, "netstack replay: --verbose belongs to 'netstack run'\n");
+                        return -1;
+                }
+                o->verbose = true;
+                return 0;
         case OPT_OUT:
                 o->out_path = arg;
                 return 0;

@@ -27,7 +27,8 @@ static const char usage[] =
     "  demo     the stack as a router between two namespaces, step by step\n"
     "           (falls back to 'replay' of a bundled capture without root)\n"
     "\n"
-    "'netstack <command> --help' describes each command.\n";
+    "'netstack <command> --help' describes each command; 'netstack --version'\n"
+    "prints the version. The manual is netstack(1).\n";
 
 static const char demo_usage[] =
     "usage: netstack demo [options]\n"
@@ -106,6 +107,11 @@ int main(int argc, char **argv)
         const char *cmd = argv[1];
         if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
                 fputs(usage, stdout);
+                return CLI_EXIT_OK;
+        }
+        if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+                /* The library linked in; the headers' version when they differ. */
+                printf("netstack %s\n", ns_version());
                 return CLI_EXIT_OK;
         }
         if (strcmp(cmd, "run") == 0)

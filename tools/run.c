@@ -19,6 +19,8 @@
 #define SIGNAL_TAG UINT32_MAX
 /* Longest sleep: a slow clock drift or a missed deadline costs no more. */
 #define MAX_SLEEP_MS 1000
+/* --verbose: one status line per this many nanoseconds. */
+#define STATUS_PERIOD_NS 1000000000LL
 
 struct run {
         struct cli_opts o;
@@ -27,7 +29,81 @@ struct run {
         struct ns_tap *tap[CLI_MAX_IFACES];
         struct ns_pcap *pcap;
         int epfd, sigfd;
+        /* --verbose: when the next status line is due, and the last totals. */
+        int64_t started_ns, next_status_ns;
+        uint64_t last_in, last_out, last_drops;
 };
+
+/*
+ * The counters --verbose adds up as "drops": every receive-path drop
+ * reason that is not also counted in another one (checksum errors are in
+ * malformed_packets_received, so only the latter is listed), plus packets
+ * the stack could not send. docs/netstack.1 lists the same names.
+ */
+static const char *const drop_counters[] = {
+        "ip.disabled_packets_received",
+        "ip.invalid_destination_addresses_received",
+        "ip.invalid_source_addresses_received",
+        "ip.own_source_dropped",
+        "ip.martian_loopback_dropped",
+        "ip.malformed_packets_received",
+        "ip.unknown_protocol_received",
+        "ip.in_no_routes",
+        "ip.iptables_prerouting_dropped",
+        "ip.iptables_input_dropped",
+        "ip.iptables_forward_dropped",
+        "ip.iptables_output_dropped",
+        "ip.iptables_postrouting_dropped",
+        "ip.reasm_fails",
+        "ip.outgoing_packet_errors",
+        "icmp.received_invalid",
+        "igmp.received_invalid",
+        "arp.malformed_packets_received",
+        "udp.unknown_port_errors",
+        "udp.receive_buffer_errors",
+        "udp.malformed_packets_received",
+        "nic.disabled_rx",
+        "nic.unknown_l3_protocol",
+        "nic.malformed_l2",
+        "nic.tx_errors",
+};
+
+static uint64_t counter(const struct ns_stats *st, const char *name)
+{
+        const uint64_t *v = ns_stats_find(st, name);
+        return v ? *v : 0;
+}
+
+/*
+ * --verbose: one line to stderr when due: totals since start with the
+ * change since the last line in parentheses. Reassemblies are shown as
+ * completed and failed datagrams: the public API has no count of the
+ * datagrams being reassembled right now.
+ */
+static void status_line(struct run *r, int64_t now)
+{
+        if (!r->o.verbose || now < r->next_status_ns)
+                return;
+        struct ns_stats st;
+        ns_stack_get_stats(r->cs.s, &st);
+        uint64_t drops = 0;
+        for (size_t i = 0; i < sizeof(drop_counters) / sizeof(drop_counters[0]); i++)
+                drops += counter(&st, drop_counters[i]);
+        uint64_t in = st.nic.rx_packets, out = st.nic.tx_packets;
+        fprintf(stderr,
+                "netstack: %llds packets in %llu (+%llu) out %llu (+%llu) drops %llu (+%llu) "
+                "reassembled %llu failed %llu\n",
+                (long long)((now - r->started_ns) / 1000000000), (unsigned long long)in,
+                (unsigned long long)(in - r->last_in), (unsigned long long)out,
+                (unsigned long long)(out - r->last_out), (unsigned long long)drops,
+                (unsigned long long)(drops - r->last_drops), (unsigned long long)st.ip.reasm_oks,
+                (unsigned long long)st.ip.reasm_fails);
+        r->last_in = in;
+        r->last_out = out;
+        r->last_drops = drops;
+        while (r->next_status_ns <= now)
+                r->next_status_ns += STATUS_PERIOD_NS;
+}
 
 static int open_devices(struct run *r)
 {
@@ -95,6 +171,8 @@ static bool on_signals(struct run *r)
 /* Milliseconds until deadline (rounded up so the timer is due on waking). */
 static int sleep_ms(struct run *r, int64_t deadline)
 {
+        if (r->o.verbose && r->next_status_ns < deadline)
+                deadline = r->next_status_ns;
         if (deadline == INT64_MAX)
                 return MAX_SLEEP_MS;
         int64_t now = r->clock.now_ns(r->clock.ctx);
@@ -109,6 +187,7 @@ static int loop(struct run *r)
         struct epoll_event evs[CLI_MAX_IFACES + 1];
         for (;;) {
                 int64_t deadline = ns_stack_poll(r->cs.s);
+                status_line(r, r->clock.now_ns(r->clock.ctx));
                 int n = epoll_wait(r->epfd, evs, CLI_MAX_IFACES + 1, sleep_ms(r, deadline));
                 if (n < 0) {
                         if (errno == EINTR)
@@ -179,6 +258,8 @@ int cli_run(int argc, char **argv)
                 goto out;
         printf("ready\n");
         fflush(stdout);
+        r.started_ns = r.clock.now_ns(r.clock.ctx);
+        r.next_status_ns = r.started_ns + STATUS_PERIOD_NS;
         rc = loop(&r);
 out:
         teardown(&r);

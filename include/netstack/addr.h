@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * IPv4 addresses as used across the API: a host-order uint32_t
  * (192.0.2.1 is 0xc0000201). Bytes on the wire are converted at the codec
  * boundary; nothing above the wire layer handles network order.

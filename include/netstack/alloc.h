@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Allocator hooks. A stack takes all of its memory through these, so an
  * embedder can supply an arena, and tests can inject allocation failures.
  */

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * ARP (RFC 826) and the neighbour cache it fills.
  *
  * Attach the module by listing &ns_module_arp in ns_stack_config.modules
@@ -63,9 +64,11 @@ enum ns_arp_state {
 
 /** One neighbour entry, copied out. */
 struct ns_arp_entry {
+        /** The neighbour's IPv4 address. */
         ns_ip4 addr;
         /** The neighbour's MAC; zero while incomplete or failed. */
         uint8_t mac[6];
+        /** Where the entry is in resolution (RFC 1122 2.3.2.1 / Linux NUD states). */
         enum ns_arp_state state;
         /** Packets waiting for resolution. */
         uint32_t queued;

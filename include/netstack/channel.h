@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * In-memory links: the channel link (packets in by injection, out into a
  * bounded queue the caller reads), used by tests, benchmarks and embedders
  * that move packets themselves; and the loopback link.
@@ -12,6 +13,7 @@
 #include <netstack/alloc.h>
 #include <netstack/link.h>
 
+/** An in-memory link (packets in by injection, out into a queue); opaque. */
 struct ns_channel;
 
 /**

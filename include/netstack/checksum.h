@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
  *
  * A "partial sum" is the 16-bit one's-complement sum of some bytes, held in

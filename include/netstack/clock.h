@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Clocks. The stack never reads the time itself (DESIGN.md, "Sans-I/O
  * core"): it asks an injected struct ns_clock. Tests and replays use the
  * manual clock below, which moves only when told to; a real program uses

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Errors returned by the netstack-c API.
  *
  * Every API call that can fail returns 0 on success or a negative enum
@@ -10,7 +11,10 @@
 
 #include <netstack/export.h>
 
-/* X(NAME, value, message). Values are negative and stable. */
+/**
+ * The error table: X(NAME, value, message) for each code NS_ERR_NAME.
+ * Values are negative and stable; messages are what ns_strerror() returns.
+ */
 #define NS_ERR_TABLE(X)                                                  \
         X(MALFORMED_HEADER, -1, "malformed header")                      \
         X(MESSAGE_TOO_LONG, -2, "message too long")                      \

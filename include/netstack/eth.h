@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Ethernet II framing (RFC 894) as a link wrapper, and an in-memory frame
  * device for tests and embedders.
  *
@@ -53,11 +54,13 @@ struct ns_frame_dev_ops {
 
 /** A device carrying Ethernet frames. Fill ops and mtu; the wrapper fills the rest. */
 struct ns_frame_dev {
+        /** The device's operations (static, outliving the device). */
         const struct ns_frame_dev_ops *ops;
         /** Largest payload after the 14-byte header (1500 for Ethernet). */
         uint32_t mtu;
         /** Set by ns_eth_create(): where received frames go. */
         void (*deliver_frame)(void *ctx, struct ns_pkt *frame);
+        /** Set by ns_eth_create(): passed back to deliver_frame. */
         void *deliver_ctx;
         /** Set by ns_eth_create(): the link above, for its packet pool. */
         struct ns_link *upper;

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Symbol visibility for the public API. The library is built with hidden
  * visibility; only declarations marked NS_API are exported from the shared
  * object.

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Packet filter hooks: the five netfilter hook points of IPv4 (Linux's
  * NF_INET_PRE_ROUTING ... NF_INET_POST_ROUTING, gVisor's stack.Hook), each
  * with one user function slot and a list of built-in rules.
@@ -51,13 +52,14 @@ enum ns_verdict {
 
 /** Where a packet is, passed to hook functions and matched by rules. */
 struct ns_filter_info {
+        /** The hook point the packet is at. */
         enum ns_hook hook;
         /** NIC the packet arrived on (0 on OUTPUT, where none). */
         uint32_t in_nic;
         /** NIC the packet leaves by (0 before the routing decision). */
         uint32_t out_nic;
-        /** Names of those NICs, or NULL. */
-        const char *in_name, *out_name;
+        const char *in_name, /**< name of in_nic, or NULL */
+            *out_name;       /**< name of out_nic, or NULL */
 };
 
 /**
@@ -92,26 +94,28 @@ enum ns_filter_action {
  * protocol of 0, a NIC id of 0.
  */
 struct ns_filter_rule {
-        /** Source and destination prefixes to match. */
-        struct ns_ip4_prefix src, dst;
+        struct ns_ip4_prefix src, /**< source prefix to match (/0: any) */
+            dst;                  /**< destination prefix to match (/0: any) */
         /** IP protocol number to match (6 TCP, 17 UDP, 1 ICMP); 0 any. */
         uint8_t protocol;
-        /** Input and output NIC ids to match; 0 any. */
-        uint32_t in_nic, out_nic;
+        uint32_t in_nic, /**< input NIC id to match; 0 any */
+            out_nic;     /**< output NIC id to match; 0 any */
         /** What to do on a match. */
         enum ns_filter_action action;
-        /** NS_FILTER_DNAT: new destination address, and port (0 keeps it). */
+        /** NS_FILTER_DNAT: the new destination address. */
         ns_ip4 nat_addr;
+        /** NS_FILTER_DNAT: the new destination port (0 keeps it). */
         uint16_t nat_port;
         /** When set_mark is true a match sets the packet's mark to mark. */
         bool set_mark;
+        /** The mark a match sets when set_mark is true. */
         uint32_t mark;
 
         /* Filled in by the stack; ignored when adding a rule. */
         /** Identifier returned when the rule was added. */
         uint32_t id;
-        /** Packets and bytes (IPv4 header included) the rule matched. */
-        uint64_t packets, bytes;
+        uint64_t packets, /**< packets the rule matched */
+            bytes;        /**< bytes the rule matched, IPv4 header included */
 };
 
 struct ns_stack;

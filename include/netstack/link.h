@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * The link contract: what a link endpoint (in-memory channel, loopback,
  * Ethernet over TAP, TUN, pcap wrapper, or an embedder's own device) gives
  * a NIC, and how it hands received packets up.
@@ -16,6 +17,7 @@
 #include <netstack/pkt.h>
 
 struct ns_link;
+/** A NIC of a stack; opaque, named by its id in the API (<netstack/stack.h>). */
 struct ns_nic;
 
 /** Capabilities a link reports in ns_link.caps. */
@@ -48,6 +50,7 @@ struct ns_link_ops {
 
 /** A link endpoint. Fill ops, mtu, caps and max_header_len, then attach. */
 struct ns_link {
+        /** The link's operations (static, outliving the link). */
         const struct ns_link_ops *ops;
         /** Largest network-layer packet the link carries, in bytes. */
         uint32_t mtu;

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Packet captures in the pcap format (libpcap's savefile), readable by
  * tcpdump and Wireshark.
  *

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Ping endpoints: ICMP echo from user code, like Linux's SOCK_DGRAM
  * IPPROTO_ICMP sockets. The caller picks the identifier and sequence
  * number of each request; echo replies with the identifier of an
@@ -31,6 +32,7 @@ struct ns_ping_send_opts {
         uint8_t tos;
         /** Raw IP options (Record Route, Timestamp, ...), at most 40 bytes; padded with EOL. */
         const uint8_t *ip_options;
+        /** Bytes at ip_options (0..40; 0: no options). */
         uint8_t ip_options_len;
         /** Send out of this NIC (0: route). */
         uint32_t nic_id;
@@ -44,22 +46,25 @@ struct ns_ping_msg {
          * ... as for UDP errors in <netstack/udp.h>).
          */
         int err;
-        /** ICMP type and code of the message received. */
-        uint8_t icmp_type, icmp_code;
-        /** Identifier and sequence number (of the reply, or of the quoted request). */
-        uint16_t id, seq;
-        /** Reply: its source and destination. Error: the quoted request's. */
-        ns_ip4 src, dst;
+        uint8_t icmp_type, /**< ICMP type of the message received */
+            icmp_code;     /**< ICMP code of the message received */
+        uint16_t id,       /**< identifier (of the reply, or of the quoted request) */
+            seq;           /**< sequence number (of the reply, or of the quoted request) */
+        ns_ip4 src,        /**< reply: its source; error: the quoted request's */
+            dst;           /**< reply: its destination; error: the quoted request's */
         /** NIC the message arrived on. */
         uint32_t nic_id;
         /** Next-hop MTU of fragmentation needed, else 0. */
         uint32_t mtu;
-        /** Reply only: its IP header with options (RR, TS) and TTL. */
+        /** Reply only: its IP header with options (RR, TS); borrowed for the call. */
         const uint8_t *ip_hdr;
+        /** Reply only: bytes at ip_hdr. */
         size_t ip_hdr_len;
+        /** Reply only: the IP header's TTL. */
         uint8_t ttl;
         /** Reply: the echoed data. Error: NULL. Borrowed for the call. */
         const uint8_t *data;
+        /** Bytes at data. */
         size_t len;
 };
 

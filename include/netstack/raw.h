@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Raw IPv4 endpoints, like Linux's SOCK_RAW sockets: every datagram of
  * one IP protocol delivered to this host is shown to the endpoint (from
  * the IP header on), alongside the protocol's own handling; datagrams are
@@ -32,10 +33,13 @@ struct ns_raw_ep;
 struct ns_raw_datagram {
         /** The whole datagram from its IP header (reassembled). */
         const uint8_t *data;
+        /** Bytes at data: the whole datagram, header included. */
         size_t len;
         /** Bytes of IP header (with options) at the start of data. */
         size_t ip_hdr_len;
-        ns_ip4 src, dst;
+        ns_ip4 src, /**< the IP header's source address */
+            dst;    /**< the IP header's destination address */
+        /** The IP header's protocol number. */
         uint8_t proto;
         /** NIC it arrived on. */
         uint32_t nic_id;

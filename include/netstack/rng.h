@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Random numbers. The stack never reads randomness itself (DESIGN.md,
  * "Sans-I/O core"): it asks an injected struct ns_rng, for IP ID hash keys,
  * timer jitter (IGMP report delays, RFC 2236 section 3) and the like. Tests,

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * The stack: NICs, addresses, routes, timers and the protocols attached to
  * them. One thread drives a stack at a time; nothing here takes a lock.
  * Time and randomness come from the clock and RNG in the config, and timers
@@ -20,6 +21,7 @@
 #include <netstack/link.h>
 #include <netstack/stats.h>
 
+/** A stack: created by ns_stack_create(), driven by one thread at a time; opaque. */
 struct ns_stack;
 #include <netstack/ratelimit.h>
 
@@ -30,6 +32,7 @@ struct ns_stack;
  * (ns_module_ipv4 in <netstack/ipv4.h>, ...).
  */
 struct ns_module {
+        /** Short name ("ipv4", "arp", ...), static. */
         const char *name;
         /** Registers the module's protocols; returns 0 or a negative ns_err. */
         int (*attach)(struct ns_stack *s);
@@ -183,9 +186,13 @@ NS_API size_t ns_nic_primary_addresses(const struct ns_stack *s, uint32_t id,
 
 /** A route: destination prefix via gateway (0: on-link) out of a NIC. */
 struct ns_route_entry {
+        /** Destination prefix; the longest matching prefix wins. */
         struct ns_ip4_prefix dst;
+        /** Next hop, or 0 when the destination is on the link. */
         ns_ip4 gateway;
+        /** NIC the route leaves by. */
         uint32_t nic_id;
+        /** Among equally long prefixes, the lowest metric wins. */
         uint32_t metric;
         uint32_t mtu; /**< 0: the NIC's MTU */
 };

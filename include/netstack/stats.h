@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * Counters.
  *
  * Every drop, delivery and transmission the stack performs bumps one named
@@ -30,7 +31,7 @@
 extern "C" {
 #endif
 
-/*
+/**
  * IPv4 (the seed's IPStats, tcpip.IPStats and IPForwardingStats, plus the
  * reassembly and fragmentation counters of RFC 4293 that Linux keeps).
  * Where a counter is documented as "also counted in X", the receive path
@@ -112,7 +113,7 @@ extern "C" {
         X(forward_multicast, "")                                                    \
         X(forward_errors, "")
 
-/*
+/**
  * ICMPv4 (the seed's ICMPv4SentPacketStats and ICMPv4ReceivedPacketStats,
  * flattened with sent_ and received_ prefixes, plus Linux's totals and
  * rate-limit split).
@@ -159,7 +160,7 @@ extern "C" {
         /* A type this stack does not handle. */                    \
         X(received_unknown_type, "")
 
-/* IGMP (the seed's IGMPSentPacketStats and IGMPReceivedPacketStats). */
+/** IGMP (the seed's IGMPSentPacketStats and IGMPReceivedPacketStats). */
 #define NS_STATS_IGMP(X)                                                   \
         X(sent_membership_query, "")                                       \
         X(sent_v1_membership_report, "")                                   \
@@ -177,7 +178,7 @@ extern "C" {
         X(received_checksum_errors, "")                                    \
         X(received_unrecognized, "")
 
-/* ARP (the seed's ARPStats plus neighbour resolution). */
+/** ARP (the seed's ARPStats plus neighbour resolution). */
 #define NS_STATS_ARP(X)                                                         \
         X(packets_received, "")                                                 \
         X(disabled_packets_received, "")                                        \
@@ -196,7 +197,7 @@ extern "C" {
         /* Packets dropped because the per-neighbour pending queue was full. */ \
         X(pending_queue_dropped, "")
 
-/* UDP (the seed's UDPStats). */
+/** UDP (the seed's UDPStats). */
 #define NS_STATS_UDP(X)                           \
         X(packets_received, "InDatagrams")        \
         X(unknown_port_errors, "NoPorts")         \
@@ -206,7 +207,7 @@ extern "C" {
         X(packets_sent, "OutDatagrams")           \
         X(packet_send_errors, "")
 
-/* Per NIC (the seed's NICStats; Linux's /proc/net/dev columns). */
+/** Per NIC (the seed's NICStats; Linux's /proc/net/dev columns). */
 #define NS_STATS_NIC(X)                                   \
         X(rx_packets, "")                                 \
         X(rx_bytes, "")                                   \
@@ -221,7 +222,7 @@ extern "C" {
         /* Frames the link endpoint refused to send. */   \
         X(tx_errors, "")
 
-/*
+/**
  * The groups, in JSON order: X(group, LIST). Adding a group here adds it
  * to struct ns_stats, the JSON and the walkers.
  */
@@ -269,12 +270,12 @@ struct ns_nic_stats {
 
 /** Every counter; zero-initialised means all zero. */
 struct ns_stats {
-        struct ns_ip_stats ip;
-        struct ns_icmp_stats icmp;
-        struct ns_igmp_stats igmp;
-        struct ns_arp_stats arp;
-        struct ns_udp_stats udp;
-        struct ns_nic_stats nic;
+        struct ns_ip_stats ip;     /**< IPv4: NS_STATS_IP */
+        struct ns_icmp_stats icmp; /**< ICMPv4: NS_STATS_ICMP */
+        struct ns_igmp_stats igmp; /**< IGMP: NS_STATS_IGMP */
+        struct ns_arp_stats arp;   /**< ARP: NS_STATS_ARP */
+        struct ns_udp_stats udp;   /**< UDP: NS_STATS_UDP */
+        struct ns_nic_stats nic;   /**< links, summed over NICs: NS_STATS_NIC */
 };
 
 /** Adds every counter of src to the same counter of dst (wrapping mod 2^64). */

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * The real clock and random source of the host. These are the only places
  * in the library that ask the operating system for time or randomness; the
  * stack itself receives them as injected struct ns_clock and struct ns_rng.

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * TAP and TUN devices (Linux /dev/net/tun) as link endpoints.
  *
  * A TAP device carries Ethernet frames: it is a struct ns_frame_dev, so
@@ -54,6 +55,7 @@ enum ns_tap_kind {
 struct ns_tap_config {
         /** Interface name (required, at most 15 characters). */
         const char *name;
+        /** TAP (Ethernet frames, the default) or TUN (raw IPv4). */
         enum ns_tap_kind kind;
         /**
          * MTU to set on the device (network-layer bytes, 68..65535); 0 keeps
@@ -81,11 +83,15 @@ struct ns_tap_config {
 
 /** Counters of one device. */
 struct ns_tap_stats {
+        /** Frames read from the device and handed up. */
         uint64_t rx_frames;
+        /** Bytes of those frames. */
         uint64_t rx_bytes;
         /** Frames read and freed: no buffer, nothing attached above, too long (TUN). */
         uint64_t rx_dropped;
+        /** Frames written to the device. */
         uint64_t tx_frames;
+        /** Bytes of those frames. */
         uint64_t tx_bytes;
         /** Frames the device refused (EAGAIN: queue full; EIO: down). */
         uint64_t tx_dropped;

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * UDP endpoints (RFC 768), like Linux's SOCK_DGRAM sockets: bind, connect,
  * send, and receive through a callback or a bounded queue. Attach the
  * module by listing &ns_module_udp after &ns_module_ipv4 in
@@ -23,29 +24,37 @@ NS_API extern const struct ns_module ns_module_udp;
 /** A UDP endpoint; opaque. */
 struct ns_udp_ep;
 
-/** First and last ephemeral port (Linux's ip_local_port_range default). */
+/** First ephemeral port (Linux's ip_local_port_range default). */
 #define NS_UDP_EPHEMERAL_FIRST 32768
-#define NS_UDP_EPHEMERAL_LAST  60999
+/** Last ephemeral port (Linux's ip_local_port_range default). */
+#define NS_UDP_EPHEMERAL_LAST 60999
 
 /** Default receive queue limit in bytes of buffer (Linux's rmem_default). */
 #define NS_UDP_DEFAULT_RCVBUF 212992
 
 /** A received datagram, as a receive callback or ns_udp_recv() sees it. */
 struct ns_udp_datagram {
-        ns_ip4 src, dst;
-        uint16_t src_port, dst_port;
+        ns_ip4 src,        /**< the sender's address */
+            dst;           /**< the address it was sent to (ours, a group or a broadcast) */
+        uint16_t src_port, /**< the sender's port */
+            dst_port;      /**< the port it was sent to */
         /** NIC it arrived on. */
         uint32_t nic_id;
-        /** The IP header's TTL and TOS. */
-        uint8_t ttl, tos;
+        uint8_t ttl, /**< the IP header's TTL */
+            tos;     /**< the IP header's TOS */
         /** Sent to a broadcast or multicast address. */
         bool broadcast;
         /**
-         * The IP header (with options) and the payload; borrowed for the
-         * duration of a receive callback only. NULL from ns_udp_recv().
+         * The IP header (with options); borrowed for the duration of a
+         * receive callback only. NULL from ns_udp_recv().
          */
         const uint8_t *ip_hdr;
+        /** Bytes at ip_hdr. */
         size_t ip_hdr_len;
+        /**
+         * The payload; borrowed for the duration of a receive callback
+         * only. NULL from ns_udp_recv().
+         */
         const uint8_t *data;
         /** Payload bytes (from ns_udp_recv(): the whole datagram's, even when truncated). */
         size_t len;
@@ -62,12 +71,14 @@ struct ns_udp_error {
          * (administratively prohibited).
          */
         int err;
-        uint8_t icmp_type, icmp_code;
+        uint8_t icmp_type, /**< the ICMP message's type */
+            icmp_code;     /**< the ICMP message's code */
         /** Next-hop MTU for fragmentation needed (floored at 552 as Linux), else 0. */
         uint32_t mtu;
-        /** The quoted datagram's source (ours) and destination. */
-        ns_ip4 src, dst;
-        uint16_t src_port, dst_port;
+        ns_ip4 src,        /**< the quoted datagram's source (ours) */
+            dst;           /**< the quoted datagram's destination */
+        uint16_t src_port, /**< the quoted datagram's source port (ours) */
+            dst_port;      /**< the quoted datagram's destination port */
         /** NIC the ICMP message arrived on. */
         uint32_t nic_id;
 };
