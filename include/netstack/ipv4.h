@@ -27,6 +27,23 @@ enum ns_ipv4_param {
          * default 1, Linux's icmp_echo_ignore_broadcasts: no Smurf replies).
          */
         NS_IPV4_PARAM_ECHO_IGNORE_BROADCASTS,
+        /**
+         * Forward a directed broadcast (one to the broadcast address of a
+         * subnet of another NIC) onto that subnet as well as taking it (0/1,
+         * default 0: RFC 2644, Linux's bc_forwarding).
+         */
+        NS_IPV4_PARAM_DIRECTED_BROADCAST,
+        /**
+         * The least path MTU a received fragmentation-needed may set, bytes
+         * (68..65535, default 552: Linux's net.ipv4.route.min_pmtu). Also the
+         * floor of the MTU reported to sockets.
+         */
+        NS_IPV4_PARAM_MIN_PMTU,
+        /**
+         * How long a learnt path MTU lasts, milliseconds (>= 1, default
+         * 600000: Linux's net.ipv4.route.mtu_expires).
+         */
+        NS_IPV4_PARAM_PMTU_TIMEOUT_MS,
 };
 
 /**
@@ -47,6 +64,26 @@ NS_API int ns_ipv4_join_group(struct ns_stack *s, uint32_t nic_id, ns_ip4 group)
 
 /** Leaves a group. NS_ERR_BAD_LOCAL_ADDRESS when not joined. */
 NS_API int ns_ipv4_leave_group(struct ns_stack *s, uint32_t nic_id, ns_ip4 group);
+
+/**
+ * Turns forwarding of packets arriving on one NIC on or off (Linux's
+ * net.ipv4.conf.NIC.forwarding). On by default: NS_IPV4_PARAM_FORWARDING
+ * is the switch for the whole protocol, and a packet is forwarded only when
+ * both are on. A NIC that does not forward still takes packets for the
+ * addresses of the other NICs (weak host model). NS_ERR_UNKNOWN_NIC.
+ */
+NS_API int ns_ipv4_set_nic_forwarding(struct ns_stack *s, uint32_t nic_id, bool on);
+
+/** Reads the NIC's forwarding switch into *on; NS_ERR_UNKNOWN_NIC. */
+NS_API int ns_ipv4_get_nic_forwarding(const struct ns_stack *s, uint32_t nic_id, bool *on);
+
+/**
+ * The path MTU learnt for dst from a fragmentation-needed (RFC 1191) and
+ * not yet expired, into *mtu: what locally generated datagrams to dst are
+ * fragmented to when it is below the route's MTU. NS_ERR_NOT_FOUND when
+ * none is known.
+ */
+NS_API int ns_ipv4_get_pmtu(struct ns_stack *s, ns_ip4 dst, uint32_t *mtu);
 
 /** True when the NIC is a member of group. */
 NS_API bool ns_ipv4_is_in_group(const struct ns_stack *s, uint32_t nic_id, ns_ip4 group);

@@ -294,9 +294,11 @@ static void notify_transport(struct ns_ipv4_ep *ep, ns_ip4 from, const uint8_t *
                 .transport_len = qlen - (uint32_t)qh,
         };
         if (err.icmp_type == NS_ICMP4_DEST_UNREACH && err.icmp_code == NS_ICMP4_FRAG_NEEDED) {
-                /* Linux floors PMTU at min_pmtu (552); never below 68 (HOSTILE 61). */
-                uint32_t mtu = ns_icmp4_mtu(icmp);
-                err.mtu = mtu < 552 ? 552 : mtu;
+                /*
+                 * Linux floors PMTU at min_pmtu (552, settable, never below 68:
+                 * HOSTILE 61) and remembers it for the destination (forward.c).
+                 */
+                err.mtu = ns__ipv4_pmtu_learn(ep->p, err.src, err.dst, ns_icmp4_mtu(icmp));
         }
         th->error(th->ctx, ep->nic, &err);
 }

@@ -15,6 +15,7 @@
 #include "core/timer.h"
 #include "ipv4/igmp.h"
 #include "ipv4/options.h"
+#include "ipv4/pmtu.h"
 
 /** Identifier buckets (the seed's `buckets`, RFC 6864 per-flow counters). */
 #define NS_IPV4_ID_BUCKETS 2048
@@ -31,11 +32,15 @@ struct ns_ipv4 {
         uint8_t default_ttl;
         bool forwarding;
         bool echo_ignore_broadcasts;
+        /** Forward directed broadcasts (RFC 2644: off by default; Linux bc_forwarding). */
+        bool directed_broadcast;
         uint32_t hash_iv;
         struct ns_reasm *reasm;
         struct ns_timer reasm_timer;
         struct ns_igmp_cfg igmp;
         uint32_t ids[NS_IPV4_ID_BUCKETS];
+        /** Path MTUs learnt from fragmentation-needed (pmtu.h). */
+        struct ns_pmtu pmtu;
 };
 
 /** The IPv4 endpoint of one NIC. */
@@ -191,8 +196,52 @@ bool ns__ipv4_options_run(struct ns_ipv4_ep *ep, const struct ns_pkt *pkt, enum 
 /** Milliseconds since midnight UT from the stack's wall clock. */
 uint32_t ns__ipv4_ms_since_midnight(const struct ns_stack *s);
 
-/** The seed's forwardPacket (forward.c). Consumes pkt. */
+/**
+ * ns__ipv4_options_run() recording `record_addr` (Record Route, Timestamp
+ * with addresses, and the address prespecified timestamps match) instead
+ * of the receiving NIC's: a router records the address of the interface a
+ * datagram leaves by (RFC 791, RFC 1812 5.2.1). 0 means the NIC's.
+ */
+bool ns__ipv4_options_run_from(struct ns_ipv4_ep *ep, const struct ns_pkt *pkt,
+                               enum ns_opt_usage usage, bool forwarding, ns_ip4 record_addr,
+                               uint8_t *out, size_t *out_len);
+
+/* ---- forwarding (forward.c) ---- */
+
+/**
+ * The seed's forwardPacket completed to RFC 1812 as Linux forwards: a
+ * validated packet not addressed to ep's NIC, with forwarding on for the
+ * protocol. Consumes pkt.
+ */
 void ns__ipv4_forward(struct ns_ipv4_ep *ep, struct ns_pkt *pkt);
+
+/**
+ * The forwarding and path-MTU parameters of ns_ipv4_set_param() and
+ * ns_ipv4_get_param() (the module's switch passes what it does not know).
+ */
+int ns__ipv4_forward_set_param(struct ns_ipv4 *p, enum ns_ipv4_param param, int64_t v);
+int ns__ipv4_forward_get_param(const struct ns_ipv4 *p, enum ns_ipv4_param param, int64_t *v);
+
+/**
+ * A fragmentation-needed reporting `reported` bytes arrived quoting a
+ * datagram from src to dst: returns the MTU after Linux's floor, and
+ * remembers it for dst when src is one of our addresses (a datagram we
+ * sent), so the send path fragments to it (icmp.c calls this).
+ */
+uint32_t ns__ipv4_pmtu_learn(struct ns_ipv4 *p, ns_ip4 src, ns_ip4 dst, uint32_t reported);
+
+/**
+ * The MTU a locally generated datagram to dst is fragmented to: the
+ * route's, or a smaller learnt path MTU. One slot compare when the cache
+ * holds anything, nothing more when it is empty.
+ */
+static inline uint32_t ns__ipv4_path_mtu(struct ns_ipv4 *p, ns_ip4 dst, uint32_t route_mtu)
+{
+        if (p->pmtu.used == 0)
+                return route_mtu;
+        uint32_t m = ns__pmtu_get(&p->pmtu, dst, ns__stack_now(p->s));
+        return m && m < route_mtu ? m : route_mtu;
+}
 
 /** Reassembly glue (reasm_glue.c): create, destroy, (re)arm the expiry timer. */
 int ns__ipv4_reasm_init(struct ns_ipv4 *p);

@@ -21,6 +21,8 @@ static int ep_add(void *ctx, struct ns_nic *nic, unsigned slot)
         ep->p = p;
         ns__igmp_init(ep);
         nic->ep[slot] = ep;
+        /* Per-NIC forwarding follows the protocol switch unless turned off (forward.c). */
+        nic->forwarding = true;
         return 0;
 }
 
@@ -98,6 +100,7 @@ static int ipv4_attach(struct ns_stack *s)
         p->s = s;
         p->default_ttl = 64;
         p->echo_ignore_broadcasts = true;
+        ns__pmtu_init(&p->pmtu);
         ns__igmp_cfg_init(&p->igmp);
         /* The seed draws 1 + buckets random words: the counters and the IV. */
         s->rng.fill(s->rng.ctx, p->ids, sizeof(p->ids));
@@ -165,7 +168,7 @@ int ns_ipv4_set_param(struct ns_stack *s, enum ns_ipv4_param param, int64_t v)
                 p->echo_ignore_broadcasts = v != 0;
                 return 0;
         default:
-                return NS_ERR_UNKNOWN_PROTOCOL_OPTION;
+                return ns__ipv4_forward_set_param(p, param, v);
         }
 }
 
@@ -185,7 +188,7 @@ int ns_ipv4_get_param(const struct ns_stack *s, enum ns_ipv4_param param, int64_
                 *v = p->echo_ignore_broadcasts;
                 return 0;
         default:
-                return NS_ERR_UNKNOWN_PROTOCOL_OPTION;
+                return ns__ipv4_forward_get_param(p, param, v);
         }
 }
 

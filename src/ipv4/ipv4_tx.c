@@ -9,6 +9,7 @@
 #include "ipv4/fragment.h"
 #include "ipv4/ipv4.h"
 #include "wire/hash.h"
+#include "wire/icmp4.h"
 #include "wire/ipv4.h"
 
 uint16_t ns__ipv4_next_id(struct ns_ipv4 *p, ns_ip4 src, ns_ip4 dst, uint8_t proto)
@@ -136,10 +137,27 @@ static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, ns
                 NS_STAT_INC(eps, ss, ip, packets_sent);
                 return 0;
         }
-        /* A local sender asking for DF gets EMSGSIZE rather than fragments (Linux). */
         if (ns_ipv4_df(h)) {
-                NS_STAT_INC(eps, ss, ip, outgoing_packet_errors);
                 NS_STAT_INC(eps, ss, ip, frag_fails);
+                if (pkt->flags & NS_PKT_F_FORWARDED) {
+                        /*
+                         * Never a silent drop for a router (RFC 1812 5.2.6, RFC
+                         * 1191): fragmentation needed with the next-hop MTU, as
+                         * Linux's ip_fragment(). forward.c checks this before
+                         * the FORWARD hook; this catches a packet a later hook grew.
+                         */
+                        struct ns_icmp_reason why = { .type = NS_ICMP4_DEST_UNREACH,
+                                                      .code = NS_ICMP4_FRAG_NEEDED,
+                                                      .arg = mtu + hlen,
+                                                      .forwarding = true };
+                        (void)ns__icmp4_send_error(p, &why, pkt);
+                        NS_STAT_INC(eps, ss, ip, forward_packet_too_big);
+                        NS_STAT_INC(eps, ss, ip, forward_errors);
+                        ns_pkt_free(pkt);
+                        return NS_ERR_MESSAGE_TOO_LONG;
+                }
+                /* A local sender asking for DF gets EMSGSIZE rather than fragments (Linux). */
+                NS_STAT_INC(eps, ss, ip, outgoing_packet_errors);
                 ns_pkt_free(pkt);
                 return NS_ERR_MESSAGE_TOO_LONG;
         }
@@ -190,7 +208,7 @@ static int write_routed(struct ns_ipv4 *p, const struct ns_path *path, struct ns
                 NS_STAT_INC(&nic->stats, &p->s->stats, ip, multicast_packets_sent);
         else if (path->loop & NS_LOOP_IN)
                 NS_STAT_INC(&nic->stats, &p->s->stats, ip, broadcast_packets_sent);
-        return send_out(p, nic, path->mtu, path->next_hop, pkt);
+        return send_out(p, nic, ns__ipv4_path_mtu(p, path->remote, path->mtu), path->next_hop, pkt);
 }
 
 int ns__ipv4_write_packet(struct ns_ipv4 *p, const struct ns_path *path,
@@ -218,6 +236,7 @@ int ns__ipv4_write_packets(struct ns_ipv4 *p, const struct ns_path *path,
         struct ns_stats *eps = &nic->stats, *ss = &p->s->stats;
         struct ns_pkt_list out;
         ns_pkt_list_init(&out);
+        uint32_t path_mtu = ns__ipv4_path_mtu(p, path->remote, path->mtu);
         int handled = 0, first_err = 0;
         struct ns_pkt *pkt;
         while ((pkt = ns_pkt_list_pop_front(pkts)) != NULL) {
@@ -246,9 +265,9 @@ int ns__ipv4_write_packets(struct ns_ipv4 *p, const struct ns_path *path,
                         continue;
                 }
                 uint32_t mtu, hlen = (uint32_t)ns_ipv4_hdr_len(ns_pkt_data(pkt));
-                err = ns__ipv4_network_mtu(path->mtu, hlen, &mtu);
+                err = ns__ipv4_network_mtu(path_mtu, hlen, &mtu);
                 if (!err && ns_pkt_len(pkt) - hlen > mtu) {
-                        int n = ns__ipv4_fragment(p->s->pool, pkt, path->mtu,
+                        int n = ns__ipv4_fragment(p->s->pool, pkt, path_mtu,
                                                   NS_IPV4_TX_HEADROOM + ns__nic_max_header_len(nic),
                                                   &out);
                         if (n < 0) {

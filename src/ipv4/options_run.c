@@ -34,11 +34,22 @@ void ns__ipv4_opt_ctx_init(struct ns_opt_ctx *ctx, struct ns_ipv4_ep *ep, const 
 bool ns__ipv4_options_run(struct ns_ipv4_ep *ep, const struct ns_pkt *pkt, enum ns_opt_usage usage,
                           bool forwarding, uint8_t *out, size_t *out_len)
 {
+        return ns__ipv4_options_run_from(ep, pkt, usage, forwarding, NS_IP4_ANY, out, out_len);
+}
+
+bool ns__ipv4_options_run_from(struct ns_ipv4_ep *ep, const struct ns_pkt *pkt,
+                               enum ns_opt_usage usage, bool forwarding, ns_ip4 record_addr,
+                               uint8_t *out, size_t *out_len)
+{
         const uint8_t *h = ns_pkt_network_header(pkt);
         struct ns_stats *eps = &ep->nic->stats, *ss = &ep->p->s->stats;
         struct ns_opt_problem prob = { 0 };
         struct ns_opt_ctx octx;
         ns__ipv4_opt_ctx_init(&octx, ep, pkt);
+        if (record_addr != NS_IP4_ANY) {
+                octx.local_addr = record_addr;
+                octx.have_local_addr = true;
+        }
         bool ok = ns__ipv4_process_options(ns_ipv4_options(h), ns_ipv4_options_len(h), usage, &octx,
                                            out, out_len, &prob);
         NS_STAT_ADD(eps, ss, ip, option_timestamp_received, octx.seen.ts);

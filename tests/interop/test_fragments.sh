@@ -68,18 +68,13 @@ echo "# $(grep -i 'frag' "$out" | head -n 1)"
 fragneeded() { grep -qE 'From 192\.0\.2\.2 .*Frag needed and DF set \(mtu = 1280\)' "$out"; }
 snap 4
 learnt() { ip -n "$NSI_LEFT" route get 198.51.100.1 | grep -q 'mtu 1280'; }
-# RFC 1812 5.2.6 and Linux; the seed forwards without this (issue 7).
-if fragneeded; then
-	nsi_ok "ping -M do -s 1400 through: Frag needed from 192.0.2.2 with mtu 1280"
-	v=$(moved l 3 4 IcmpInDestUnreachs)
-	nsi_check "Linux counted the destination unreachable (IcmpInDestUnreachs +$v)" [ "$v" -ge 1 ]
-	nsi_check "Linux learnt the path MTU 1280 for 198.51.100.1" learnt
-	nsi_check "ping -M want -s 1400 again: Linux now fragments to the path MTU and gets a reply" \
-		ping_ok "$NSI_LEFT" 198.51.100.1 -M want -s 1400
-else
-	nsi_gap "7 [forwarding]" "ping -M do -s 1400 through: Frag needed from 192.0.2.2 with mtu 1280" \
-		fragneeded
-fi
+# RFC 1812 5.2.6 and Linux (the seed forwarded without this).
+nsi_check "ping -M do -s 1400 through: Frag needed from 192.0.2.2 with mtu 1280" fragneeded
+v=$(moved l 3 4 IcmpInDestUnreachs)
+nsi_check "Linux counted the destination unreachable (IcmpInDestUnreachs +$v)" [ "$v" -ge 1 ]
+nsi_check "Linux learnt the path MTU 1280 for 198.51.100.1" learnt
+nsi_check "ping -M want -s 1400 again: Linux now fragments to the path MTU and gets a reply" \
+	ping_ok "$NSI_LEFT" 198.51.100.1 -M want -s 1400
 
 nsi_stop_stack
 nsi_done

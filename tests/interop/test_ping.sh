@@ -35,7 +35,7 @@ nsi_check "ping 192.0.2.2 (the stack's address on the near link)" \
 nsi_check "reply TTL is 64 (the stack's default)" grep -q 'ttl=64' "$out"
 # Linux, RFC 1122's weak host model and the seed with forwarding on: an
 # address of another interface is still ours.
-nsi_gap "7 [forwarding]" "ping 198.51.100.2 (the stack's address on the far link)" \
+nsi_check "ping 198.51.100.2 (the stack's address on the far link)" \
 	ping_ok "$NSI_LEFT" "$ours_right"
 nsi_check "ping 198.51.100.1 through the stack (forwarded both ways)" \
 	ping_ok "$NSI_LEFT" 198.51.100.1
@@ -71,11 +71,11 @@ if ping_ok "$NSI_LEFT" 198.51.100.1 -R; then
 	echo "# RR through the stack: ${rr[*]}"
 	nsi_check "ping -R through: 6 entries (2 hosts and the router, both ways)" \
 		[ "${#rr[@]}" -eq 6 ]
-	nsi_check "ping -R through: the router recorded one of its addresses going out" \
-		grep -qxE '192\.0\.2\.2|198\.51\.100\.2' <<<"${rr[1]:-}"
+	nsi_check "ping -R through: the router recorded its egress address 198.51.100.2 going out" \
+		[ "${rr[1]:-}" = 198.51.100.2 ]
 	nsi_check "ping -R through: the far host is recorded" [ "${rr[2]:-}" = 198.51.100.1 ]
-	nsi_check "ping -R through: the router recorded one of its addresses coming back" \
-		grep -qxE '192\.0\.2\.2|198\.51\.100\.2' <<<"${rr[4]:-}"
+	nsi_check "ping -R through: the router recorded its egress address 192.0.2.2 coming back" \
+		[ "${rr[4]:-}" = 192.0.2.2 ]
 else
 	nsi_not_ok "ping -R through the stack got no reply: $(tr '\n' ' ' <"$out")"
 fi
@@ -121,8 +121,8 @@ fi
 if ping_ok "$NSI_LEFT" 198.51.100.1 -T tsandaddr; then
 	nsi_ts_list <"$out" >"$NSI_TMP/ts"
 	echo "# TS and addresses through: $(tr '\n' '|' <"$NSI_TMP/ts")"
-	nsi_check "ping -T tsandaddr through: the router stamped with one of its addresses" \
-		grep -qE '^(192\.0\.2\.2|198\.51\.100\.2) -?[0-9]+$' "$NSI_TMP/ts"
+	nsi_check "ping -T tsandaddr through: the router stamped with its egress address" \
+		grep -qE '^198\.51\.100\.2 -?[0-9]+$' "$NSI_TMP/ts"
 	nsi_check "ping -T tsandaddr through: the far host stamped" \
 		grep -qE '^198\.51\.100\.1 ' "$NSI_TMP/ts"
 else
