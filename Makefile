@@ -5,6 +5,8 @@
 #   make install PREFIX=/usr/local
 #   make bench      benchmarks against gVisor and lwIP (never part of test)
 #   make fuzz       libFuzzer targets for a set time each
+#   make soak       10 million mixed packets through one stack and an 8 GiB
+#                   fragment flood, under ASan+UBSan (never part of test)
 #   make demo       the stack as a router between two namespaces (see README)
 #   make docs       API reference (Doxygen HTML in build/docs/html) and the
 #                   architecture diagram (docs/architecture.svg, Graphviz)
@@ -15,7 +17,7 @@ CMAKE ?= cmake
 CTEST ?= ctest
 FUZZ_SECONDS ?= 600
 
-.PHONY: all build deps-build test check-format check-layering check-docs install bench fuzz demo docs format clean
+.PHONY: all build deps-build test check-format check-layering check-docs install bench fuzz soak demo docs format clean
 
 all: build
 
@@ -86,6 +88,18 @@ fuzz:
 	@$(CMAKE) --preset fuzz >/dev/null
 	@$(CMAKE) --build build/fuzz -j $(JOBS)
 	@tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+
+# docs/robustness.md: what the soak checks and what it reported last.
+SOAK_PACKETS ?= 10000000
+SOAK_FLOOD_BYTES ?= 8589934592
+soak:
+	@scripts/deps.sh test
+	@$(CMAKE) --preset asan-ubsan >/dev/null
+	@$(CMAKE) --build build/asan -j $(JOBS) --target ns_soak hostile_test_flood
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		build/asan/tests/soak/ns_soak $(SOAK_PACKETS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		NS_FLOOD_BYTES=$(SOAK_FLOOD_BYTES) build/asan/tests/hostile_test_flood
 
 # The demo needs root for namespaces and TAP devices; without it, it says so
 # and replays the bundled capture instead. It leaves build/demo/demo.pcap.
