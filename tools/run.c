@@ -76,9 +76,8 @@ static uint64_t counter(const struct ns_stats *st, const char *name)
 
 /*
  * --verbose: one line to stderr when due: totals since start with the
- * change since the last line in parentheses. Reassemblies are shown as
- * completed and failed datagrams: the public API has no count of the
- * datagrams being reassembled right now.
+ * change since the last line in parentheses, and the datagrams being
+ * reassembled right now with the bytes they hold.
  */
 static void status_line(struct run *r, int64_t now)
 {
@@ -90,14 +89,17 @@ static void status_line(struct run *r, int64_t now)
         for (size_t i = 0; i < sizeof(drop_counters) / sizeof(drop_counters[0]); i++)
                 drops += counter(&st, drop_counters[i]);
         uint64_t in = st.nic.rx_packets, out = st.nic.tx_packets;
+        uint32_t inflight = 0;
+        uint64_t held = 0;
+        (void)ns_ipv4_reasm_in_flight(r->cs.s, &inflight, &held);
         fprintf(stderr,
                 "netstack: %llds packets in %llu (+%llu) out %llu (+%llu) drops %llu (+%llu) "
-                "reassembled %llu failed %llu\n",
+                "reassembling %u (%llu bytes) reassembled %llu failed %llu\n",
                 (long long)((now - r->started_ns) / 1000000000), (unsigned long long)in,
                 (unsigned long long)(in - r->last_in), (unsigned long long)out,
                 (unsigned long long)(out - r->last_out), (unsigned long long)drops,
-                (unsigned long long)(drops - r->last_drops), (unsigned long long)st.ip.reasm_oks,
-                (unsigned long long)st.ip.reasm_fails);
+                (unsigned long long)(drops - r->last_drops), inflight, (unsigned long long)held,
+                (unsigned long long)st.ip.reasm_oks, (unsigned long long)st.ip.reasm_fails);
         r->last_in = in;
         r->last_out = out;
         r->last_drops = drops;

@@ -85,6 +85,13 @@ NS_API int ns_ipv4_get_nic_forwarding(const struct ns_stack *s, uint32_t nic_id,
  */
 NS_API int ns_ipv4_get_pmtu(struct ns_stack *s, ns_ip4 dst, uint32_t *mtu);
 
+/**
+ * Reassembly in progress: datagrams with fragments held and the bytes
+ * those fragments occupy (bounded by the 4 MiB high threshold). Either
+ * pointer may be NULL. NS_ERR_INVALID_ENDPOINT_STATE without the module.
+ */
+NS_API int ns_ipv4_reasm_in_flight(const struct ns_stack *s, uint32_t *datagrams, uint64_t *bytes);
+
 /** True when the NIC is a member of group. */
 NS_API bool ns_ipv4_is_in_group(const struct ns_stack *s, uint32_t nic_id, ns_ip4 group);
 

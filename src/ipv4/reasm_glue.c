@@ -55,3 +55,15 @@ void ns__ipv4_reasm_fini(struct ns_ipv4 *p)
         ns__reasm_destroy(p->reasm);
         p->reasm = NULL;
 }
+
+int ns_ipv4_reasm_in_flight(const struct ns_stack *s, uint32_t *datagrams, uint64_t *bytes)
+{
+        const struct ns_ipv4 *p = ns__ipv4_of(s);
+        if (!p || !p->reasm)
+                return NS_ERR_INVALID_ENDPOINT_STATE;
+        if (datagrams)
+                *datagrams = ns__reasm_datagrams_held(p->reasm);
+        if (bytes)
+                *bytes = ns__reasm_bytes_held(p->reasm);
+        return 0;
+}

@@ -135,6 +135,11 @@ static void test_timeout_with_first_fragment_sends_time_exceeded(void **state)
         uint8_t msg[1008];
         echo_msg(msg, 1000);
         inject_frag(&env, msg, 0, 512, true, 3);
+        uint32_t inflight = 0;
+        uint64_t held = 0;
+        assert_int_equal(ns_ipv4_reasm_in_flight(env.s, &inflight, &held), 0);
+        assert_int_equal(inflight, 1);
+        assert_true(held >= 512);
         ns_test_advance(&env, 29LL * 1000000000);
         assert_int_equal(ns_channel_queued(env.ch[1]), 0);
         ns_test_advance(&env, 2LL * 1000000000);
@@ -153,6 +158,9 @@ static void test_timeout_with_first_fragment_sends_time_exceeded(void **state)
         ns_stack_get_stats(env.s, &st);
         assert_int_equal(st.ip.reasm_timeout, 1);
         assert_int_equal(st.icmp.sent_time_exceeded, 1);
+        assert_int_equal(ns_ipv4_reasm_in_flight(env.s, &inflight, &held), 0);
+        assert_int_equal(inflight, 0);
+        assert_int_equal(held, 0);
         assert_int_equal(ns_test_packets_in_use(&env), 0);
         ns_test_env_destroy(&env);
 }
