@@ -4,6 +4,7 @@
 #                   ASan+UBSan trees, check format and layering, run every suite
 #   make install PREFIX=/usr/local
 #   make bench      benchmarks against gVisor and lwIP (never part of test)
+#   make bench-callgrind  instructions per op of the netstack-c rows (callgrind)
 #   make fuzz       libFuzzer targets for a set time each
 #   make soak       10 million mixed packets through one stack and an 8 GiB
 #                   fragment flood, under ASan+UBSan (never part of test)
@@ -17,7 +18,7 @@ CMAKE ?= cmake
 CTEST ?= ctest
 FUZZ_SECONDS ?= 600
 
-.PHONY: all build deps-build test check-format check-layering check-docs install bench fuzz soak demo docs format clean
+.PHONY: all build deps-build test check-format check-layering check-docs install bench bench-callgrind fuzz soak demo docs format clean
 
 all: build
 
@@ -82,6 +83,11 @@ install: build
 bench:
 	@scripts/deps.sh bench
 	@bench/run.sh
+
+# bench/README.md: fixed operation counts, stable from run to run.
+bench-callgrind:
+	@scripts/deps.sh bench
+	@bench/callgrind.sh
 
 fuzz:
 	@scripts/deps.sh fuzz

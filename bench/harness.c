@@ -360,6 +360,20 @@ static double timed_run(const struct bench_workload *w, void *ctx, double second
         return (double)elapsed / (double)total;
 }
 
+/*
+ * The measured part of an --ops run: exactly `ops` operations in one call.
+ * Not inlined and not static, so that `valgrind --tool=callgrind
+ * --toggle-collect=bench_run_ops` counts the instructions of these
+ * operations and nothing else (bench/callgrind.sh).
+ */
+__attribute__((noinline)) uint64_t bench_run_ops(const struct bench_workload *w, void *ctx,
+                                                 uint64_t ops)
+{
+        uint64_t r = w->run(ctx, ops);
+        bench_keep(&r);
+        return r;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
         double x = *(const double *)a, y = *(const double *)b;
@@ -367,7 +381,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 static void run_workload(const char *stack, const struct bench_workload *w, int reps,
-                         double seconds, double warmup)
+                         double seconds, double warmup, uint64_t ops, uint64_t warmup_ops)
 {
         fail_msg[0] = 0;
         void *ctx = w->setup ? w->setup() : NULL;
@@ -376,14 +390,29 @@ static void run_workload(const char *stack, const struct bench_workload *w, int 
                 exit(1);
         }
         uint64_t batch = 1, iters = 0;
-        timed_run(w, ctx, warmup, &batch, &iters);
         double ns[64];
         uint64_t allocs = 0, all_iters = 0;
-        for (int r = 0; r < reps; r++) {
+        if (ops) {
+                /* A fixed count: warm-up, then one measured call of exactly `ops`. */
+                if (warmup_ops)
+                        sink += w->run(ctx, warmup_ops);
                 uint64_t a0 = __atomic_load_n(&alloc_count, __ATOMIC_RELAXED);
-                ns[r] = timed_run(w, ctx, seconds, &batch, &iters);
-                allocs += __atomic_load_n(&alloc_count, __ATOMIC_RELAXED) - a0;
-                all_iters += iters;
+                uint64_t t0 = now_ns();
+                sink += bench_run_ops(w, ctx, ops);
+                uint64_t dt = now_ns() - t0;
+                allocs = __atomic_load_n(&alloc_count, __ATOMIC_RELAXED) - a0;
+                all_iters = ops;
+                reps = 1;
+                seconds = (double)dt / 1e9;
+                ns[0] = (double)dt / (double)ops;
+        } else {
+                timed_run(w, ctx, warmup, &batch, &iters);
+                for (int r = 0; r < reps; r++) {
+                        uint64_t a0 = __atomic_load_n(&alloc_count, __ATOMIC_RELAXED);
+                        ns[r] = timed_run(w, ctx, seconds, &batch, &iters);
+                        allocs += __atomic_load_n(&alloc_count, __ATOMIC_RELAXED) - a0;
+                        all_iters += iters;
+                }
         }
         uint64_t check = w->check ? w->check(ctx) : 0;
         if (w->teardown)
@@ -400,6 +429,9 @@ static void run_workload(const char *stack, const struct bench_workload *w, int 
                 printf("\"gb_per_s\":null,");
         printf("\"allocs_per_op\":%.4f,\"check\":\"0x%llx\"", (double)allocs / (double)all_iters,
                (unsigned long long)check);
+        if (ops)
+                printf(",\"ops\":%llu,\"warmup_ops\":%llu", (unsigned long long)ops,
+                       (unsigned long long)warmup_ops);
         if (fail_msg[0]) {
                 for (char *q = fail_msg; *q; q++)
                         if (*q == '"' || *q == '\\')
@@ -415,8 +447,9 @@ static void usage(const char *stack)
 {
         fprintf(stderr,
                 "usage: %s-bench --list | [--reps N] [--seconds S] WORKLOAD...\n"
+                "       %s-bench --ops N [--warmup-ops W] WORKLOAD...\n"
                 "env: NS_BENCH_REPS, NS_BENCH_SECONDS, NS_BENCH_WARMUP_SECONDS\n",
-                stack);
+                stack, stack);
 }
 
 int bench_main(const char *stack, const struct bench_workload *workloads, size_t n, int argc,
@@ -425,6 +458,7 @@ int bench_main(const char *stack, const struct bench_workload *workloads, size_t
         int reps = (int)env_double("NS_BENCH_REPS", 5);
         double seconds = env_double("NS_BENCH_SECONDS", 1.0);
         double warmup = env_double("NS_BENCH_WARMUP_SECONDS", 0.2);
+        uint64_t ops = 0, warmup_ops = BENCH_WARMUP_OPS;
         int first = 1;
         for (; first < argc && argv[first][0] == '-'; first++) {
                 if (!strcmp(argv[first], "--list")) {
@@ -435,6 +469,14 @@ int bench_main(const char *stack, const struct bench_workload *workloads, size_t
                         reps = atoi(argv[++first]);
                 } else if (!strcmp(argv[first], "--seconds") && first + 1 < argc) {
                         seconds = strtod(argv[++first], NULL);
+                } else if (!strcmp(argv[first], "--ops") && first + 1 < argc) {
+                        ops = strtoull(argv[++first], NULL, 10);
+                        if (!ops) {
+                                usage(stack);
+                                return 2;
+                        }
+                } else if (!strcmp(argv[first], "--warmup-ops") && first + 1 < argc) {
+                        warmup_ops = strtoull(argv[++first], NULL, 10);
                 } else {
                         usage(stack);
                         return 2;
@@ -452,7 +494,7 @@ int bench_main(const char *stack, const struct bench_workload *workloads, size_t
                         fprintf(stderr, "%s-bench: unknown workload '%s'\n", stack, argv[a]);
                         return 2;
                 }
-                run_workload(stack, &workloads[i], reps, seconds, warmup);
+                run_workload(stack, &workloads[i], reps, seconds, warmup, ops, warmup_ops);
         }
         return 0;
 }

@@ -6,10 +6,14 @@
  *
  *   prog --list                  workload names this stack supports
  *   prog [--reps N] [--seconds S] WORKLOAD...
+ *   prog --ops N [--warmup-ops W] WORKLOAD...
  *
  * and prints one JSON object per workload on its own line (see
  * bench/README.md for the keys). Defaults come from NS_BENCH_REPS (5),
- * NS_BENCH_SECONDS (1.0) and NS_BENCH_WARMUP_SECONDS (0.2).
+ * NS_BENCH_SECONDS (1.0) and NS_BENCH_WARMUP_SECONDS (0.2). With --ops, each
+ * row runs W operations (BENCH_WARMUP_OPS unless given) and then exactly N in
+ * one call of bench_run_ops(), whatever the time: the fixed count that
+ * bench/callgrind.sh counts instructions over.
  */
 #ifndef NS_BENCH_HARNESS_H
 #define NS_BENCH_HARNESS_H
@@ -38,9 +42,18 @@ struct bench_workload {
         void (*teardown)(void *ctx);
 };
 
+/* Warm-up operations before an --ops run's measured operations. */
+#define BENCH_WARMUP_OPS 100
+
 /* Runs the command line above over `workloads`. Returns the exit status. */
 int bench_main(const char *stack, const struct bench_workload *workloads, size_t n, int argc,
                char **argv);
+
+/*
+ * Runs w->run(ctx, ops) once: the measured operations of an --ops run, kept
+ * out of line so that callgrind can count inside it alone.
+ */
+uint64_t bench_run_ops(const struct bench_workload *w, void *ctx, uint64_t ops);
 
 /*
  * Fills p with the shared test bytes: byte i of the SplitMix64 stream seeded
@@ -65,6 +78,7 @@ uint8_t *bench_data(size_t len);
 #define BENCH_SPORT    40000       /* the peer's UDP port */
 #define BENCH_DPORT    5000        /* the bound UDP endpoint's port */
 #define BENCH_UDP_LEN  64          /* rx-udp / forward / rx-invalid payload bytes */
+#define BENCH_FWD_BIG  1500        /* forward-1500: IPv4 packet bytes (MTU-sized) */
 #define BENCH_ECHO_ID  0x4e53
 #define BENCH_ECHO_LEN 56 /* echo data bytes: an 84-byte request */
 

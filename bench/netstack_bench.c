@@ -83,7 +83,7 @@ struct pkt_ctx {
         struct ns_stack *s;
         struct ns_channel *ch[3];
         struct ns_udp_ep *ep;
-        uint8_t pkt[128];
+        uint8_t pkt[BENCH_FWD_BIG];
         uint32_t pkt_len;
         struct bench_frags f;
         uint8_t *tx; /* tx-fragment: the UDP payload to send */
@@ -288,11 +288,22 @@ static uint64_t check_echo(void *ctx)
 }
 
 /* forward: in on NIC 1 to 198.51.100.2, out on NIC 2 with TTL-1. */
-static void *setup_forward(void)
+static void *forward_setup(size_t payload_len)
 {
         struct pkt_ctx *c = pkt_stack(true);
-        c->pkt_len = (uint32_t)bench_ipv4_udp(c->pkt, BENCH_PEER, BENCH_FAR, BENCH_UDP_LEN);
+        c->pkt_len = (uint32_t)bench_ipv4_udp(c->pkt, BENCH_PEER, BENCH_FAR, payload_len);
         return pkt_ready(c);
+}
+
+static void *setup_forward(void)
+{
+        return forward_setup(BENCH_UDP_LEN);
+}
+
+/* forward-1500: the same, with a 1500-byte (MTU-sized) packet. */
+static void *setup_forward_1500(void)
+{
+        return forward_setup(BENCH_FWD_BIG - 28);
 }
 
 static uint64_t run_forward(void *ctx, uint64_t iters)
@@ -454,6 +465,8 @@ int main(int argc, char **argv)
                 { "rx-udp", 0, setup_rx_udp, run_rx_udp, check_rx_udp, pkt_teardown },
                 { "rx-icmp-echo", 0, setup_echo, run_echo, check_echo, pkt_teardown },
                 { "forward", 0, setup_forward, run_forward, check_forward, pkt_teardown },
+                { "forward-1500", BENCH_FWD_BIG, setup_forward_1500, run_forward, check_forward,
+                  pkt_teardown },
                 { "rx-invalid", 0, setup_rx_invalid, run_rx_udp, check_rx_invalid, pkt_teardown },
                 { "rx-reassembly-65000", 65000, setup_reasm_65000, run_reasm, check_reasm,
                   pkt_teardown },

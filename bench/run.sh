@@ -98,9 +98,12 @@ function field(line, key,    m) {
 	return ""
 }
 function esc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return s }
-# Rate of one row at ns ns/op: GB/s for checksums, Gbit/s for datagrams, Mpps for packets.
+# Rate of one row at ns ns/op: GB/s for checksums, Gbit/s for datagrams, Mpps for
+# packets, both Mpps and Gbit/s (of IPv4 packet) for a forward row with a size.
+function packets(w, b) { return !b || w ~ /^forward/ }
 function rate(w, b, ns) {
 	if (w ~ /^csum/) return sprintf("%.2f GB/s", b / ns)
+	if (b && packets(w, b)) return sprintf("%.2f Mpps, %.2f Gbit/s", 1000 / ns, 8 * b / ns)
 	if (b) return sprintf("%.2f Gbit/s", 8 * b / ns)
 	return sprintf("%.2f Mpps", 1000 / ns)
 }
@@ -150,7 +153,7 @@ END {
 				mdl = mdl sprintf(" | %.2f (%.2f-%.2f) | %s | %.2f", med[key], mn[key], mx[key], rt, allocs[key] / n[key])
 				if (first == "") first = chk[key]; else if (chk[key] != first) agree = "false"
 			}
-			printf "%s\n      \"%s\": {\"ns_per_op_median\": %.4f, \"ns_per_op_min\": %.4f, \"ns_per_op_max\": %.4f, \"samples\": %d, \"bytes_per_op\": %d, \"gb_per_s\": %s, \"mpps\": %s, \"allocs_per_op\": %.4f, \"check\": \"%s\", \"error\": %s}", sep, st[t], med[key], mn[key], mx[key], n[key], bytes[key], (bytes[key] ? sprintf("%.4f", bytes[key] / med[key]) : "null"), (bytes[key] ? "null" : sprintf("%.4f", 1000 / med[key])), allocs[key] / n[key], chk[key], (err[key] == "" ? "null" : "\"" esc(err[key]) "\"") > json
+			printf "%s\n      \"%s\": {\"ns_per_op_median\": %.4f, \"ns_per_op_min\": %.4f, \"ns_per_op_max\": %.4f, \"samples\": %d, \"bytes_per_op\": %d, \"gb_per_s\": %s, \"mpps\": %s, \"allocs_per_op\": %.4f, \"check\": \"%s\", \"error\": %s}", sep, st[t], med[key], mn[key], mx[key], n[key], bytes[key], (bytes[key] ? sprintf("%.4f", bytes[key] / med[key]) : "null"), (packets(w, bytes[key]) ? sprintf("%.4f", 1000 / med[key]) : "null"), allocs[key] / n[key], chk[key], (err[key] == "" ? "null" : "\"" esc(err[key]) "\"") > json
 			sep = ","
 		}
 		ours = "netstack-c" SUBSEP w
@@ -169,7 +172,7 @@ END {
 	print ""
 	for (i = 1; i <= nfail; i++) print "FAILED: " failed[i]
 	printf "machine: %s (%s CPUs), %s; %d reps x %ss per stack, stacks alternated\n", cpu, ncpu, kernel, reps, secs
-	printf "speedup = peer ns/op / netstack-c ns/op; rate: GB/s (checksum), Gbit/s of UDP datagram (reassembly, tx-fragment), Mpps (packets)\n"
+	printf "speedup = peer ns/op / netstack-c ns/op; rate: GB/s (checksum), Gbit/s of UDP datagram (reassembly, tx-fragment), Mpps (packets; forward-1500 also Gbit/s of IPv4 packet)\n"
 	printf "\n%s (%s CPUs), %d repetitions of %ss per row and stack, alternated; medians (min-max over repetitions).\n", cpu, ncpu, reps, secs > md
 	for (i = 1; i <= nfail; i++) print "\nFAILED: " failed[i] > md
 }' "$samples"

@@ -13,6 +13,7 @@ const (
 	benchSport          = 40000
 	benchDport          = 5000
 	benchUDPLen         = 64
+	benchFwdBig         = 1500 // forward-1500: IPv4 packet bytes (MTU-sized)
 	benchEchoID         = 0x4e53
 	benchEchoLen        = 56
 	fnvInit      uint64 = 0xcbf29ce484222325

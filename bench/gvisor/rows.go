@@ -192,9 +192,15 @@ func rxEcho() (func(uint64) uint64, func() uint64) {
 	return run, check
 }
 
-func forward() (func(uint64) uint64, func() uint64) {
+// forward sends a packet of 28+payloadLen bytes (benchUDPLen: the forward
+// row; benchFwdBig-28: forward-1500) in on NIC 1 to benchFar, out on NIC 2.
+func forward(payloadLen int) func() (func(uint64) uint64, func() uint64) {
+	return func() (func(uint64) uint64, func() uint64) { return forwardRow(payloadLen) }
+}
+
+func forwardRow(payloadLen int) (func(uint64) uint64, func() uint64) {
 	g := newStack(true)
-	in := ipv4UDP(benchPeer, benchFar, benchUDPLen)
+	in := ipv4UDP(benchPeer, benchFar, payloadLen)
 	run := func(iters uint64) uint64 {
 		var acc uint64
 		for i := uint64(0); i < iters; i++ {

@@ -76,7 +76,7 @@ struct nif {
 struct lw_ctx {
         struct nif nif[3];
         struct udp_pcb *pcb;
-        uint8_t pkt[128];
+        uint8_t pkt[BENCH_FWD_BIG];
         uint32_t pkt_len;
         struct bench_frags f;
         uint8_t *tx;
@@ -319,11 +319,22 @@ static uint64_t check_echo(void *ctx)
         return bench_check_echo_reply(buf, n, c->pkt);
 }
 
-static void *setup_forward(void)
+static void *forward_setup(size_t payload_len)
 {
         struct lw_ctx *c = lw_stack(true);
-        c->pkt_len = (uint32_t)bench_ipv4_udp(c->pkt, BENCH_PEER, BENCH_FAR, BENCH_UDP_LEN);
+        c->pkt_len = (uint32_t)bench_ipv4_udp(c->pkt, BENCH_PEER, BENCH_FAR, payload_len);
         return c;
+}
+
+static void *setup_forward(void)
+{
+        return forward_setup(BENCH_UDP_LEN);
+}
+
+/* forward-1500: the same, with a 1500-byte (MTU-sized) packet. */
+static void *setup_forward_1500(void)
+{
+        return forward_setup(BENCH_FWD_BIG - 28);
 }
 
 static uint64_t run_forward(void *ctx, uint64_t iters)
@@ -351,7 +362,7 @@ static uint64_t check_forward(void *ctx)
                 bench_fail("nothing forwarded");
                 return 0;
         }
-        uint8_t buf[256];
+        static uint8_t buf[BENCH_FWD_BIG + 64];
         size_t n = flatten(r, buf, sizeof(buf));
         pbuf_free(r);
         expect_count("frames out on NIC 1", c->nif[1].n, 0);
@@ -459,6 +470,8 @@ int main(int argc, char **argv)
                 { "rx-udp", 0, setup_rx_udp, run_rx_udp, check_rx_udp, lw_teardown },
                 { "rx-icmp-echo", 0, setup_echo, run_echo, check_echo, lw_teardown },
                 { "forward", 0, setup_forward, run_forward, check_forward, lw_teardown },
+                { "forward-1500", BENCH_FWD_BIG, setup_forward_1500, run_forward, check_forward,
+                  lw_teardown },
                 { "rx-invalid", 0, setup_rx_invalid, run_rx_udp, check_rx_invalid, lw_teardown },
                 { "rx-reassembly-14792", 14792, setup_reasm_14792, run_reasm, check_reasm,
                   lw_teardown },
