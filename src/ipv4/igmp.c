@@ -481,6 +481,9 @@ int ns__igmp_leave(struct ns_ipv4_ep *ep, ns_ip4 group)
 
 bool ns__igmp_in_group(const struct ns_ipv4_ep *ep, ns_ip4 group)
 {
+        /* Asked for every packet not addressed to us: unicast answers at once. */
+        if (!ns_ip4_is_multicast(group))
+                return false;
         const struct ns_igmp_group *g = find(ep, group);
         return g && g->joins > 0;
 }
