@@ -111,7 +111,9 @@ extern "C" {
         X(forward_limited_broadcast, "")                                            \
         X(forward_directed_broadcast, "")                                           \
         X(forward_multicast, "")                                                    \
-        X(forward_errors, "")
+        X(forward_errors, "")                                                       \
+        /* Carrying Loose or Strict Source Route: dropped, for us or to forward. */ \
+        X(source_route_dropped, "")
 
 /**
  * ICMPv4 (the seed's ICMPv4SentPacketStats and ICMPv4ReceivedPacketStats,

@@ -11,7 +11,9 @@
  *      and forwarded onto that subnet only when asked (RFC 2644);
  *   3. the ingress NIC's forwarding switch, then a source that is ours;
  *   4. the route; none gets destination network unreachable (Linux ip_error);
- *   5. TTL <= 1 gets time exceeded (RFC 1812 5.3.1; the seed only TTL 0);
+ *   5. a Loose or Strict Source Route option drops the packet (Linux's
+ *      accept_source_route=0; HOSTILE-INPUTS 20), then TTL <= 1 gets time
+ *      exceeded (RFC 1812 5.3.1; the seed only TTL 0);
  *   6. options with the forward usage, Record Route and Timestamp recording
  *      the egress interface's address (RFC 791, RFC 1812 5.2.1: the seed
  *      records the ingress one, its TODO), a bad one parameter problem;
@@ -198,6 +200,17 @@ static void forward_routed(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, struct ns_
 {
         struct ns_ipv4 *p = ep->p;
         struct ns_stack *s = p->s;
+        /*
+         * Linux drops source-routed packets once the route is known and
+         * before ip_forward looks at the TTL (ip_rcv_options,
+         * accept_source_route=0; HOSTILE-INPUTS 20).
+         */
+        enum ns_srr_verdict srr = ns__ipv4_drop_source_routed(ep, pkt, true);
+        if (srr != NS_SRR_NONE) {
+                if (srr == NS_SRR_BAD_OPTS)
+                        NS_STAT_INC(EPS(ep), SS(ep), ip, forward_errors);
+                return;
+        }
         const uint8_t *h = ns_pkt_data(pkt);
         if (ns_ipv4_ttl(h) <= 1) {
                 icmp_error(p, pkt, NS_ICMP4_TIME_EXCEEDED, NS_ICMP4_TTL_EXCEEDED, 0);

@@ -206,6 +206,25 @@ bool ns__ipv4_options_run_from(struct ns_ipv4_ep *ep, const struct ns_pkt *pkt,
                                enum ns_opt_usage usage, bool forwarding, ns_ip4 record_addr,
                                uint8_t *out, size_t *out_len);
 
+/** What ns__ipv4_drop_source_routed() did with a packet. */
+enum ns_srr_verdict {
+        NS_SRR_NONE = 0,     /* no source route: the caller goes on with pkt */
+        NS_SRR_DROPPED = 1,  /* source-routed: freed, source_route_dropped counted */
+        NS_SRR_BAD_OPTS = -1 /* bad option area: parameter problem sent, freed */
+};
+
+/**
+ * Linux's accept_source_route=0 (ip_rcv_options), its default: a packet
+ * carrying Loose or Strict Source Route (RFC 791) is dropped, whether it is
+ * for us or to forward (HOSTILE-INPUTS 20: CVE-2021-24074, Treck
+ * CVE-2020-11897/11909). As Linux compiles the option area before it looks
+ * at the source route, a bad area still gets its Parameter Problem (marked
+ * as forwarding when asked). pkt (network header marked) is consumed unless
+ * NS_SRR_NONE is returned.
+ */
+enum ns_srr_verdict ns__ipv4_drop_source_routed(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
+                                                bool forwarding);
+
 /* ---- forwarding (forward.c) ---- */
 
 /**

@@ -272,6 +272,10 @@ void ns__ipv4_handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
                 return;
         }
 
+        /* Linux ip_rcv_options: after the route, before LOCAL_IN (HOSTILE 20). */
+        if (ns__ipv4_drop_source_routed(ep, pkt, false) != NS_SRR_NONE)
+                return;
+
         struct ns_filter_info info = { .hook = NS_HOOK_INPUT,
                                        .in_nic = nic->id,
                                        .in_name = nic->name };

@@ -18,10 +18,11 @@
  * leaves it out. NOPs are always copied; EOL is copied and ends the area.
  * Router Alert (148), LSRR (131) and SSRR (137) are "other" options here,
  * as in the seed, Router Alert only counted apart (as later gVisor does):
- * source routes are never honoured (nothing reads their route), but
- * FORWARD and RECEIVE pass them along unchanged. Whether to drop
- * source-routed packets (HOSTILE-INPUTS 20, CVE-2021-24074) is the
- * forwarding path's decision, not this function's.
+ * source routes are never honoured (nothing reads their route), and
+ * FORWARD and RECEIVE would pass them along unchanged; but the receive and
+ * forward paths drop source-routed packets before calling this, as Linux
+ * does by default (ns__ipv4_drop_source_routed(); HOSTILE-INPUTS 20,
+ * CVE-2021-24074).
  */
 #ifndef NS_IPV4_OPTIONS_H
 #define NS_IPV4_OPTIONS_H

@@ -10,6 +10,7 @@
 #include "ipv4/options.h"
 #include "wire/icmp4.h"
 #include "wire/ipv4.h"
+#include "wire/ipv4_opts.h"
 
 void ns__ipv4_opt_ctx_init(struct ns_opt_ctx *ctx, struct ns_ipv4_ep *ep, const struct ns_pkt *pkt)
 {
@@ -64,4 +65,37 @@ bool ns__ipv4_options_run_from(struct ns_ipv4_ep *ep, const struct ns_pkt *pkt,
                 NS_STAT_INC(eps, ss, ip, malformed_packets_received);
         }
         return ok;
+}
+
+/* Whether the option area holds LSRR or SSRR before its end or a fault. */
+static bool has_source_route(const uint8_t *h)
+{
+        struct ns_ipv4_opt_iter it;
+        ns_ipv4_opt_iter_init(&it, ns_ipv4_options(h), ns_ipv4_options_len(h));
+        struct ns_ipv4_opt o;
+        while (ns_ipv4_opt_next(&it, &o) == NS_IPV4_OPT_OK) {
+                if (o.type == NS_IPV4_OPT_EOL)
+                        return false;
+                if (o.type == NS_IPV4_OPT_LSRR || o.type == NS_IPV4_OPT_SSRR)
+                        return true;
+        }
+        return false;
+}
+
+enum ns_srr_verdict ns__ipv4_drop_source_routed(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
+                                                bool forwarding)
+{
+        const uint8_t *h = ns_pkt_network_header(pkt);
+        if (ns_ipv4_options_len(h) == 0 || !has_source_route(h))
+                return NS_SRR_NONE;
+        /* Checked whole, changed nowhere: a bad area is answered as before. */
+        uint8_t out[NS_IPV4_MAX_OPTS];
+        size_t out_len = 0;
+        if (!ns__ipv4_options_run(ep, pkt, NS_OPT_USAGE_VERIFY, forwarding, out, &out_len)) {
+                ns_pkt_free(pkt);
+                return NS_SRR_BAD_OPTS;
+        }
+        NS_STAT_INC(&ep->nic->stats, &ep->p->s->stats, ip, source_route_dropped);
+        ns_pkt_free(pkt);
+        return NS_SRR_DROPPED;
 }

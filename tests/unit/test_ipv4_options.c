@@ -522,8 +522,9 @@ static void test_hostile_17_every_rr_and_ts_shape(void **state)
  * B.20: Loose and Strict Source Route (131, 137) are not honoured: no
  * pointer moves, no route is read. By the seed's rules for unknown
  * options they are passed on forward and receive and removed from echo
- * replies and verify output; dropping source-routed packets outright is
- * the forwarding path's choice, made before this function is called.
+ * replies and verify output. The receive and forward paths drop
+ * source-routed packets before this function is called (Linux's
+ * accept_source_route=0): tests/hostile/test_options_items.c.
  */
 static void test_hostile_20_source_routes_not_honoured(void **state)
 {
