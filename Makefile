@@ -2,6 +2,7 @@
 #   make            build the library, the tools and the tests (build/dev)
 #   make test       install missing Debian packages, build the normal and
 #                   ASan+UBSan trees, check format and layering, run every suite
+#                   (in the normal tree also under valgrind memcheck)
 #   make install PREFIX=/usr/local
 #   make bench      benchmarks against gVisor and lwIP (never part of test)
 #   make bench-callgrind  instructions per op of the netstack-c rows (callgrind)
@@ -42,7 +43,7 @@ test:
 	@echo "==> building the ASan+UBSan tree (build/asan)"
 	@$(CMAKE) --preset asan-ubsan >/dev/null
 	@$(CMAKE) --build build/asan -j $(JOBS)
-	@echo "==> running the suites in the normal tree"
+	@echo "==> running the suites in the normal tree (and unit, scenario, hostile again under valgrind memcheck)"
 	@$(CTEST) --test-dir build/dev --output-on-failure -j $(JOBS)
 	@echo "==> ThreadSanitizer: two stacks driven by two threads (HOSTILE-INPUTS 78)"
 	@$(CMAKE) -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-fsanitize=thread \

@@ -9,8 +9,9 @@ want=(cmake make gcc pkg-config libcmocka-dev clang-format libpcap-dev)
 case "${1:-build}" in
 build) want=(cmake make gcc pkg-config libpcap-dev) ;;
 # The interop suite (tests/interop): namespaces, Linux ping/tracepath/socat,
-# nstat, scapy for the crafted packets, tshark to decode captures (IGMP).
-test) want+=(iproute2 iputils-ping iputils-tracepath socat python3 python3-scapy doxygen tshark) ;;
+# nstat, scapy for the crafted packets, tshark to decode captures (IGMP);
+# valgrind for the memcheck run of the unit, scenario and hostile suites.
+test) want+=(iproute2 iputils-ping iputils-tracepath socat python3 python3-scapy doxygen tshark valgrind) ;;
 bench) want+=(liblwip-dev golang-go golang-gvisor-gvisor-dev valgrind gnuplot-nox) ;;
 demo) want+=(libpcap-dev iproute2 iputils-ping iputils-tracepath socat python3 tshark) ;;
 fuzz) want+=(clang libclang-rt-14-dev) ;;
