@@ -56,7 +56,7 @@ fi
 nsi_right_mtu 1280
 nsi_start_stack "$NSI_BIN" --iface tapL=192.0.2.2/24 --iface tapR=198.51.100.2/24 \
 	--mtu tapR=1280 --forward
-trace 3 1
+trace 3 2
 pmtu() { grep -qE 'Resume: pmtu 1280 hops 2' "$out"; }
 nsi_check "tracepath learnt pmtu 1280 from the stack's Fragmentation Needed" pmtu
 nsi_stop_stack
