@@ -161,7 +161,52 @@ static bool to_transport(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
         return false;
 }
 
-/* Builds and sends an answer (echo or timestamp reply) to a request. */
+/*
+ * True when an echo reply may be built in the request's own buffer instead
+ * of a new one (saving an allocation and a copy per echo). HOSTILE 64 asks
+ * that a reply never be written over bytes someone else may still read, so
+ * this holds only when nobody else can see the buffer: the storage has no
+ * other reference (no clone kept by a link tap, a test or a caller), and no
+ * ICMP transport (ping or raw endpoints) is registered, which could be
+ * offered the request. body is the request's ICMP message, hlen bytes past
+ * the data start (the IP header); the reply's IP header of out_hlen bytes
+ * must fit in front of it with the headroom a new packet would get.
+ */
+static bool may_reply_in_place(const struct ns_stack *s, const struct ns_pkt *req,
+                               const uint8_t *body, uint32_t hlen, uint32_t out_hlen)
+{
+        return body == ns_pkt_data(req) + hlen && !ns_pkt_is_shared(req) &&
+               !s->transport[NS_IPV4_PROTO_ICMP].deliver &&
+               ns_pkt_headroom(req) + hlen >= NS_IPV4_TX_HEADROOM + out_hlen;
+}
+
+/*
+ * Turns the request req into an empty-metadata packet whose data is its
+ * len-byte ICMP message, hlen bytes past the data start: what
+ * ns_pkt_alloc() plus ns_pkt_put() would give, with the bytes already in
+ * place. Every field but the storage and the data window is reset, so no
+ * receive-side flag, mark, NIC or header mark leaks into the reply.
+ */
+static void recycle_as_reply(struct ns_pkt *req, uint32_t hlen, uint32_t len)
+{
+        ns_pkt_pull(req, hlen);
+        ns_pkt_trim(req, len);
+        *req = (struct ns_pkt){ .buf = req->buf,
+                                .head = req->head,
+                                .cap = req->cap,
+                                .off = req->off,
+                                .len = req->len,
+                                .link_hdr = NS_PKT_NO_HDR,
+                                .net_hdr = NS_PKT_NO_HDR,
+                                .transport_hdr = NS_PKT_NO_HDR,
+                                .pool = req->pool };
+}
+
+/*
+ * Builds and sends an answer (echo or timestamp reply) to a request.
+ * Consumes req: an echo reply reuses it when may_reply_in_place() allows,
+ * any other answer is built in a new packet and req is freed.
+ */
 static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const uint8_t *body,
                   uint32_t len, const uint8_t *opts, size_t opts_len)
 {
@@ -178,6 +223,7 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
                     ns__icmp_rl_check(&s->icmp_rl, type, 0, ns_ipv4_src(h), ns__stack_now(s));
                 if (v != NS_ICMP_RL_ALLOW) {
                         count_rate_limited(EPS(ep), SS(ep), v);
+                        ns_pkt_free(req);
                         return;
                 }
         }
@@ -188,27 +234,47 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
         struct ns_path path;
         if (ns__stack_find_route(s, ep->nic->id, local, ns_ipv4_src(h), false, &path) != 0) {
                 NS_STAT_INC(EPS(ep), SS(ep), icmp, sent_dropped);
+                ns_pkt_free(req);
                 return;
         }
-        /* A new buffer: never answer in place of a packet others may see (HOSTILE 64). */
-        struct ns_pkt *pkt = ns_pkt_alloc(s->pool, NS_IPV4_TX_HEADROOM + NS_IPV4_MAX_HDR, len);
-        if (!pkt) {
-                NS_STAT_INC(EPS(ep), SS(ep), icmp, sent_dropped);
-                ns__path_release(&path);
-                return;
+        /* Everything the reply needs from the request header, read before
+         * an in-place reply writes its own header over it. */
+        struct ns_ipv4_params params = { .proto = NS_IPV4_PROTO_ICMP,
+                                         .ttl = p->default_ttl,
+                                         .tos = ns_ipv4_tos(h),
+                                         .options = opts,
+                                         .options_len = (uint8_t)opts_len };
+        uint32_t hlen = (uint32_t)ns_ipv4_hdr_len(h);
+        uint8_t req_type = body[0], code = body[1];
+        uint16_t req_csum = ns_icmp4_checksum(body);
+        uint8_t *out;
+        struct ns_pkt *pkt;
+        if (type == NS_ICMP4_ECHO_REPLY &&
+            may_reply_in_place(s, req, body, hlen, NS_IPV4_MIN_HDR + ((opts_len + 3u) & ~3u))) {
+                recycle_as_reply(req, hlen, len);
+                pkt = req;
+                out = ns_pkt_data(pkt);
+        } else {
+                /* A new buffer: never answer in place of a packet others may see (HOSTILE 64). */
+                pkt = ns_pkt_alloc(s->pool, NS_IPV4_TX_HEADROOM + NS_IPV4_MAX_HDR, len);
+                if (!pkt) {
+                        NS_STAT_INC(EPS(ep), SS(ep), icmp, sent_dropped);
+                        ns__path_release(&path);
+                        ns_pkt_free(req);
+                        return;
+                }
+                out = ns_pkt_put(pkt, len);
+                memcpy(out, body, len);
+                ns_pkt_free(req);
         }
-        uint8_t *out = ns_pkt_put(pkt, len);
-        memcpy(out, body, len);
-        if (body[0] == NS_ICMP4_ECHO && type == NS_ICMP4_ECHO_REPLY) {
+        if (req_type == NS_ICMP4_ECHO && type == NS_ICMP4_ECHO_REPLY) {
                 /*
                  * The request's checksum was verified and only the type
                  * changes: patch it (RFC 1624) instead of summing again.
                  */
-                uint16_t code = body[1];
                 ns_icmp4_set_type(out, type);
-                uint16_t csum =
-                    ns_csum_update16(ns_icmp4_checksum(body), (uint16_t)(NS_ICMP4_ECHO << 8 | code),
-                                     (uint16_t)(type << 8 | code));
+                uint16_t csum = ns_csum_update16(req_csum, (uint16_t)(NS_ICMP4_ECHO << 8 | code),
+                                                 (uint16_t)(type << 8 | code));
                 /*
                  * Equation 3 never yields 0xffff, the only right checksum
                  * of a reply whose words are all zero (id 0, seq 0, zero
@@ -222,32 +288,34 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
                 ns_icmp4_set_checksum(out, 0);
                 ns_icmp4_set_checksum(out, ns_icmp4_compute_checksum(out, len));
         }
-        struct ns_ipv4_params params = { .proto = NS_IPV4_PROTO_ICMP,
-                                         .ttl = p->default_ttl,
-                                         .tos = ns_ipv4_tos(h),
-                                         .options = opts,
-                                         .options_len = (uint8_t)opts_len };
         struct ns_stats *out_eps = &path.nic->stats;
         if (ns__ipv4_write_packet(p, &path, &params, pkt) == 0)
-                count_sent(out_eps, &s->stats, out[0]);
+                count_sent(out_eps, &s->stats, type);
         else
                 NS_STAT_INC(out_eps, &s->stats, icmp, sent_dropped);
         ns__path_release(&path);
 }
 
-/* Echo and timestamp requests: options with the echo usage, then the reply. */
+/*
+ * Echo and timestamp requests: options with the echo usage, then the reply.
+ * Consumes pkt.
+ */
 static void answer_request(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, uint8_t reply_type)
 {
         const uint8_t *h = ns_pkt_network_header(pkt);
         bool bcast = (pkt->flags & NS_PKT_F_LOCAL_BCAST) || ns_ip4_is_multicast(ns_ipv4_dst(h));
         /* Linux icmp_echo_ignore_broadcasts: no Smurf amplification. */
-        if (bcast && ep->p->echo_ignore_broadcasts)
+        if (bcast && ep->p->echo_ignore_broadcasts) {
+                ns_pkt_free(pkt);
                 return;
+        }
         uint8_t opts[NS_IPV4_MAX_OPTS];
         size_t opts_len = 0;
         if (ns_ipv4_options_len(h) &&
-            !ns__ipv4_options_run(ep, pkt, NS_OPT_USAGE_ECHO, false, opts, &opts_len))
+            !ns__ipv4_options_run(ep, pkt, NS_OPT_USAGE_ECHO, false, opts, &opts_len)) {
+                ns_pkt_free(pkt);
                 return;
+        }
         size_t hlen = ns_ipv4_hdr_len(h);
         uint32_t len = ns_ipv4_total_len(h) - (uint32_t)hlen;
         const uint8_t *body = h + hlen;
@@ -333,7 +401,7 @@ void ns__icmp4_handle(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
         case NS_ICMP4_ECHO:
                 NS_STAT_INC(EPS(ep), SS(ep), icmp, received_echo_request);
                 answer_request(ep, pkt, NS_ICMP4_ECHO_REPLY);
-                break;
+                return;
         case NS_ICMP4_ECHO_REPLY:
                 NS_STAT_INC(EPS(ep), SS(ep), icmp, received_echo_reply);
                 if (to_transport(ep, pkt))
@@ -346,7 +414,7 @@ void ns__icmp4_handle(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
                         break;
                 }
                 answer_request(ep, pkt, NS_ICMP4_TIMESTAMP_REPLY);
-                break;
+                return;
         case NS_ICMP4_TIMESTAMP_REPLY:
                 NS_STAT_INC(EPS(ep), SS(ep), icmp, received_timestamp_reply);
                 if (to_transport(ep, pkt))
