@@ -49,8 +49,13 @@ bool ns_udp_checksum_ok(const uint8_t *p, size_t len, ns_ip4 src, ns_ip4 dst)
 {
         if (ns_udp_checksum(p) == 0)
                 return true;
-        uint32_t s = ns_csum_pseudo_ip4(src, dst, UDP_PROTO, (uint16_t)len);
-        s = ns_csum_combine(s, ns_csum_partial(p, len, 0), 0);
+        /*
+         * The pseudo-header sum is a folded partial sum (<= 0xffff), so it
+         * can be the initial value of the datagram's sum: the same result
+         * as summing both and combining them, one call fewer.
+         */
+        uint32_t s =
+            ns_csum_partial(p, len, ns_csum_pseudo_ip4(src, dst, UDP_PROTO, (uint16_t)len));
         return ns_csum_finish(s) == 0;
 }
 
