@@ -30,8 +30,27 @@ static void recompute_starts(struct ns_route_table *t)
         for (uint32_t i = 0; i < t->count; i++)
                 per_group[group_of(t->slots[i].route.dst.prefix_len)]++;
         t->start[0] = 0;
-        for (uint32_t g = 0; g < 33; g++)
+        t->groups = 0;
+        for (uint32_t g = 0; g < 33; g++) {
                 t->start[g + 1] = t->start[g] + per_group[g];
+                if (per_group[g])
+                        t->groups |= (uint64_t)1 << g;
+        }
+}
+
+/* Index of the lowest set bit of a non-zero mask. */
+static uint32_t lowest_bit(uint64_t m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+        return (uint32_t)__builtin_ctzll(m);
+#else
+        uint32_t g = 0;
+        while (!(m & 1)) {
+                m >>= 1;
+                g++;
+        }
+        return g;
+#endif
 }
 
 /* First slot in [lo, hi) whose destination is >= addr; all slots in the
@@ -180,10 +199,10 @@ void ns__route_del_nic(struct ns_route_table *t, uint32_t nic_id)
 const struct ns_route *ns__route_lookup(const struct ns_route_table *t, ns_ip4 dst, uint32_t nic_id,
                                         ns_route_nic_ok_fn ok, void *ctx)
 {
-        for (uint32_t g = 0; g < 33; g++) {
+        /* Longest prefix first: only the groups that hold routes, in order. */
+        for (uint64_t m = t->groups; m; m &= m - 1) {
+                uint32_t g = lowest_bit(m);
                 uint32_t lo = t->start[g], hi = t->start[g + 1];
-                if (lo == hi)
-                        continue;
                 ns_ip4 key = dst & ns_ip4_mask((uint8_t)(32 - g));
                 for (uint32_t i = lower_bound(t, lo, hi, key);
                      i < hi && t->slots[i].route.dst.addr == key; i++) {

@@ -44,6 +44,11 @@ struct ns_route_table {
         uint64_t next_seq;
         /** Routes with prefix length L occupy slots [start[32 - L], start[33 - L]). */
         uint32_t start[34];
+        /**
+         * Bit g is set when group g (prefix length 32 - g) holds a route, so
+         * a lookup visits only the lengths present; kept with start[].
+         */
+        uint64_t groups;
 };
 
 /** Makes t empty; a (copied) supplies memory, NULL means malloc. */
