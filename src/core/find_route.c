@@ -89,7 +89,7 @@ static bool find_local_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, 
                 struct ns_nic *nic = ns__nic_get(s, nic_id);
                 return nic && local_route_from(s, nic, local, remote, out);
         }
-        for (uint32_t id = 0; id < s->nic_cap; id++)
+        for (uint32_t id = 0; id < s->nic_end; id++)
                 if (s->nics[id] && local_route_from(s, s->nics[id], local, remote, out))
                         return true;
         return false;

@@ -78,6 +78,8 @@ int ns_nic_create(struct ns_stack *s, uint32_t id, struct ns_link *link,
         }
         s->nics[id] = nic;
         s->nic_count++;
+        if (id >= s->nic_end)
+                s->nic_end = id + 1;
         link->nic = nic;
 
         for (unsigned i = 0; i < s->n_netprotos; i++) {
@@ -149,6 +151,8 @@ int ns_nic_remove(struct ns_stack *s, uint32_t id)
         ns__addr_state_cleanup(&nic->addrs);
         s->nics[id] = NULL;
         s->nic_count--;
+        while (s->nic_end > 0 && !s->nics[s->nic_end - 1])
+                s->nic_end--;
         nic->link->nic = NULL;
         if (nic->link->ops->detach)
                 nic->link->ops->detach(nic->link);
@@ -358,7 +362,7 @@ bool ns__nic_has_address(const struct ns_nic *nic, ns_ip4 addr)
 
 struct ns_nic *ns__stack_nic_with_address(struct ns_stack *s, ns_ip4 addr)
 {
-        for (uint32_t id = 0; id < s->nic_cap; id++) {
+        for (uint32_t id = 0; id < s->nic_end; id++) {
                 struct ns_nic *nic = s->nics[id];
                 if (nic && ns__nic_has_address(nic, addr))
                         return nic;

@@ -144,6 +144,12 @@ struct ns_stack {
         struct ns_nic **nics;
         uint32_t nic_cap;
         uint32_t nic_count;
+        /*
+         * One past the highest id in use (0 when there is none), <= nic_cap:
+         * the per-packet scans over every NIC stop here instead of walking
+         * the unused tail of the array. Kept by ns_nic_create/remove().
+         */
+        uint32_t nic_end;
 
         struct ns_route_table routes;
         struct ns_stats stats;

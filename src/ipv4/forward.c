@@ -124,7 +124,7 @@ struct local_match {
  */
 static void match_local(const struct ns_stack *s, ns_ip4 src, ns_ip4 dst, struct local_match *m)
 {
-        for (uint32_t id = 0; id < s->nic_cap; id++) {
+        for (uint32_t id = 0; id < s->nic_end; id++) {
                 struct ns_nic *nic = s->nics[id];
                 if (!nic)
                         continue;
