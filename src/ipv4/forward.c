@@ -16,7 +16,7 @@
  *      exceeded (RFC 1812 5.3.1; the seed only TTL 0);
  *   6. options with the forward usage, Record Route and Timestamp recording
  *      the egress interface's address (RFC 791, RFC 1812 5.2.1: the seed
- *      records the ingress one, its TODO), a bad one parameter problem;
+ *      records the ingress one and marks that as unfinished), a bad one parameter problem;
  *   7. DF and larger than the egress MTU: fragmentation needed with the
  *      next-hop MTU (RFC 1191, RFC 1812 5.2.6), never a silent drop;
  *   8. FORWARD hook, TTL-1 with an RFC 1624 checksum patch, and out: the send
