@@ -92,7 +92,10 @@ NS_API int64_t ns_stack_poll(struct ns_stack *s);
 /** The stack's packet pool, for links and callers building packets. */
 NS_API struct ns_pkt_pool *ns_stack_pool(struct ns_stack *s);
 
-/** Copies the stack-wide counters out. */
+/**
+ * Copies the stack-wide counters out: every event of every NIC, present or
+ * removed, plus those that belong to no NIC. Costs one pass over the NICs.
+ */
 NS_API void ns_stack_get_stats(const struct ns_stack *s, struct ns_stats *out);
 
 /* ---- NICs ------------------------------------------------------------- */

@@ -156,6 +156,8 @@ int ns_nic_remove(struct ns_stack *s, uint32_t id)
         nic->link->nic = NULL;
         if (nic->link->ops->detach)
                 nic->link->ops->detach(nic->link);
+        /* The stack's totals keep what this NIC counted (core/stats.h). */
+        ns_stats_add(&s->stats, &nic->stats);
         ns_free(&s->alloc, nic);
         return 0;
 }

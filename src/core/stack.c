@@ -112,9 +112,14 @@ struct ns_pkt_pool *ns_stack_pool(struct ns_stack *s)
         return s->pool;
 }
 
+/* The stack's own counters (events without a NIC, removed NICs) plus every
+ * live NIC's: the per-packet path bumps only the NIC's (core/stats.h). */
 void ns_stack_get_stats(const struct ns_stack *s, struct ns_stats *out)
 {
         *out = s->stats;
+        for (uint32_t i = 0; i < s->nic_end; i++)
+                if (s->nics[i])
+                        ns_stats_add(out, &s->nics[i]->stats);
 }
 
 int ns__stack_register_netproto(struct ns_stack *s, const struct ns_netproto *p)

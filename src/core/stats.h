@@ -1,12 +1,13 @@
 /*
  * Bumping counters from inside the stack.
  *
- * A packet handled by a network endpoint counts twice: in the endpoint's
- * own struct ns_stats and in the stack-wide one, as the seed's
- * MultiCounterIPStats does. These macros do both in one statement; either
- * pointer may be NULL (a NIC-level event has no endpoint, a test may have
- * no stack), and the compiler drops the test when the pointer is a known
- * constant.
+ * A packet handled by a network endpoint counts in the endpoint's (NIC's)
+ * struct ns_stats and in the stack-wide one, as the seed's
+ * MultiCounterIPStats does. The hot path pays for one of them: when the
+ * endpoint's pointer is given only it is bumped, and ns_stack_get_stats()
+ * adds every NIC's counters to the stack's own (which hold the events
+ * without a NIC and the counts of removed NICs). Either pointer may be NULL;
+ * the compiler drops the test when the pointer is a known constant.
  *
  *   NS_STAT_INC(&ep->stats, &stack->stats, ip, malformed_packets_received);
  *   NS_STAT_ADD(NULL, &stack->stats, nic, rx_bytes, frame_len);
@@ -20,7 +21,10 @@
 
 #include <netstack/stats.h>
 
-/** Adds n to group.field of both struct ns_stats pointers (NULL skipped). */
+/**
+ * Adds n to group.field of the endpoint's counters, or of the stack's when
+ * the endpoint's pointer is NULL (the stack's totals include the NICs').
+ */
 #define NS_STAT_ADD(ep_stats, stack_stats, group, field, n)     \
         do {                                                    \
                 struct ns_stats *ns_stat_ep_ = (ep_stats);      \
@@ -28,11 +32,11 @@
                 uint64_t ns_stat_n_ = (uint64_t)(n);            \
                 if (ns_stat_ep_)                                \
                         ns_stat_ep_->group.field += ns_stat_n_; \
-                if (ns_stat_st_)                                \
+                else if (ns_stat_st_)                           \
                         ns_stat_st_->group.field += ns_stat_n_; \
         } while (0)
 
-/** Adds one to group.field of both struct ns_stats pointers (NULL skipped). */
+/** Adds one to group.field as NS_STAT_ADD() does. */
 #define NS_STAT_INC(ep_stats, stack_stats, group, field) \
         NS_STAT_ADD(ep_stats, stack_stats, group, field, 1)
 

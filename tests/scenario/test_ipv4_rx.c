@@ -648,6 +648,15 @@ static void test_nic_and_stack_counters_both_move(void **state)
         assert_int_equal(s.ip.malformed_packets_received, 1);
         assert_int_equal(s.icmp.sent_echo_reply, 1);
         assert_int_equal(n1.icmp.sent_echo_reply, 1);
+        /* The stack's totals keep what a removed NIC counted. */
+        assert_int_equal(ns_nic_remove(env.s, 2), 0);
+        struct ns_stats after;
+        ns_stack_get_stats(env.s, &after);
+        assert_memory_equal(&after.ip, &s.ip, sizeof(s.ip));
+        assert_int_equal(after.nic.rx_packets, s.nic.rx_packets);
+        assert_int_equal(after.nic.rx_packets, 2);
+        /* NIC 2 itself is gone. */
+        assert_int_equal(ns_nic_get_stats(env.s, 2, &n2), NS_ERR_UNKNOWN_NIC);
         teardown(&env);
 }
 

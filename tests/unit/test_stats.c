@@ -311,8 +311,10 @@ static void test_bump_macros(void **state)
         NS_STAT_INC(NULL, &stack, nic, rx_packets);
         NS_STAT_ADD(NULL, &stack, nic, rx_bytes, 1500);
         NS_STAT_ADD(&ep, NULL, icmp, sent_total, 3);
+        /* With an endpoint only its counters move: the stack's totals add
+         * the NICs' when read (ns_stack_get_stats). */
         assert_int_equal(ep.ip.malformed_packets_received, 2);
-        assert_int_equal(stack.ip.malformed_packets_received, 2);
+        assert_int_equal(stack.ip.malformed_packets_received, 0);
         assert_int_equal(stack.nic.rx_packets, 1);
         assert_int_equal(stack.nic.rx_bytes, 1500);
         assert_int_equal(ep.nic.rx_bytes, 0);
