@@ -35,6 +35,9 @@ static bool parse(struct ns_pkt *pkt)
         return true;
 }
 
+static void handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
+                          const struct ns_addr_entry *src_e, bool src_matched);
+
 void ns__ipv4_deliver(void *ctx, struct ns_nic *nic, struct ns_pkt *pkt)
 {
         struct ns_ipv4 *p = ctx;
@@ -64,7 +67,8 @@ void ns__ipv4_deliver(void *ctx, struct ns_nic *nic, struct ns_pkt *pkt)
                  * with HandleLocal and only this NIC's addresses).
                  */
                 bool own;
-                if (ns__nic_match(nic, src, &own) && own) {
+                const struct ns_addr_entry *src_e = ns__nic_match(nic, src, &own);
+                if (src_e && own) {
                         DROP(ep, pkt, invalid_source_addresses_received);
                         return;
                 }
@@ -81,6 +85,9 @@ void ns__ipv4_deliver(void *ctx, struct ns_nic *nic, struct ns_pkt *pkt)
                         DROP(ep, pkt, iptables_prerouting_dropped);
                         return;
                 }
+                /* PREROUTING may rewrite the destination, never the source. */
+                handle_packet(ep, pkt, src_e, true);
+                return;
         }
         ns__ipv4_handle_packet(ep, pkt);
 }
@@ -203,6 +210,17 @@ static void dispatch_transport(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
 
 void ns__ipv4_handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
 {
+        handle_packet(ep, pkt, NULL, false);
+}
+
+/*
+ * The seed's handlePacket. src_e is ns__nic_match() of the source on this
+ * NIC when src_matched (ns__ipv4_deliver() has it already); else it is
+ * looked up here.
+ */
+static void handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
+                          const struct ns_addr_entry *src_e, bool src_matched)
+{
         struct ns_nic *nic = ep->nic;
         struct ns_ipv4 *p = ep->p;
         pkt->nic_id = nic->id;
@@ -228,8 +246,9 @@ void ns__ipv4_handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
                 return;
         }
         bool exact;
-        const struct ns_addr_entry *e = ns__nic_match(nic, src, &exact);
-        if (e && ns_ip4_prefix_is_broadcast(e->pfx, src)) {
+        if (!src_matched)
+                src_e = ns__nic_match(nic, src, &exact);
+        if (src_e && ns_ip4_prefix_is_broadcast(src_e->pfx, src)) {
                 DROP(ep, pkt, invalid_source_addresses_received);
                 return;
         }
@@ -242,7 +261,7 @@ void ns__ipv4_handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
         struct ns_ip4_prefix dpfx = { 0 };
         bool ours = false;
         if (!nic->promiscuous) {
-                e = ns__nic_match(nic, dst, &exact);
+                const struct ns_addr_entry *e = ns__nic_match(nic, dst, &exact);
                 if (e) {
                         ours = true;
                         dpfx = e->pfx;
@@ -273,7 +292,8 @@ void ns__ipv4_handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
         }
 
         /* Linux ip_rcv_options: after the route, before LOCAL_IN (HOSTILE 20). */
-        if (ns__ipv4_drop_source_routed(ep, pkt, false) != NS_SRR_NONE)
+        if (ns_ipv4_options_len(h) != 0 &&
+            ns__ipv4_drop_source_routed(ep, pkt, false) != NS_SRR_NONE)
                 return;
 
         struct ns_filter_info info = { .hook = NS_HOOK_INPUT,

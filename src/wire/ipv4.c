@@ -52,17 +52,31 @@ const char *ns_ipv4_invalid_name(enum ns_ipv4_invalid why)
  */
 static uint32_t hdr_sum(const uint8_t *hdr, size_t hlen, bool skip)
 {
+        /*
+         * Native-order words: the one's-complement sum is byte-order
+         * independent up to a final byte swap (RFC 1071 2(B)), which callers
+         * that need the value apply; no load pays for a swap.
+         */
         uint64_t s = 0;
         size_t i = 0;
         if (hlen >= NS_IPV4_MIN_HDR) {
-                s = (uint64_t)ns_load_be32(hdr) + ns_load_be32(hdr + 4) + ns_load_be32(hdr + 8) +
-                    ns_load_be32(hdr + 12) + ns_load_be32(hdr + 16);
+                uint32_t w[5];
+                memcpy(w, hdr, sizeof(w));
+                s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
                 i = NS_IPV4_MIN_HDR;
         }
-        for (; i < hlen; i += 4)
-                s += ns_load_be32(hdr + i);
-        if (skip)
-                s -= ns_load_be16(hdr + 10);
+        for (; i < hlen; i += 4) {
+                uint32_t w;
+                memcpy(&w, hdr + i, sizeof(w));
+                s += w;
+        }
+        if (skip) {
+                /* The field's 16 bits count the same at either half of a word
+                 * (2^16 is 1 modulo 0xffff), and s holds them, so no wrap. */
+                uint16_t f;
+                memcpy(&f, hdr + 10, sizeof(f));
+                s -= f;
+        }
         /*
          * Fold to 16 bits in four fixed steps (as ns_csum_partial does)
          * rather than looping until nothing is carried: each step keeps the
@@ -77,7 +91,17 @@ static uint32_t hdr_sum(const uint8_t *hdr, size_t hlen, bool skip)
         return (uint32_t)s;
 }
 
-bool ns_ipv4_checksum_ok(const uint8_t *hdr, size_t hlen)
+/* The native-order 16-bit sum in network (host-value) order. */
+static uint32_t to_host_order(uint32_t native)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        return native;
+#else
+        return ((native & 0xffu) << 8) | (native >> 8);
+#endif
+}
+
+bool ns__ipv4_checksum_ok_any(const uint8_t *hdr, size_t hlen)
 {
         if (hlen % 4)
                 return ns_checksum(hdr, hlen) == 0;
@@ -89,7 +113,7 @@ uint16_t ns_ipv4_compute_checksum(const uint8_t *hdr, size_t hlen)
         if (hlen < 12)
                 return ns_checksum(hdr, hlen);
         if (hlen % 4 == 0)
-                return ns_csum_finish(hdr_sum(hdr, hlen, true));
+                return ns_csum_finish(to_host_order(hdr_sum(hdr, hlen, true)));
         /* Skip bytes 10..11; the first piece has even length. */
         uint32_t s = ns_csum_partial(hdr, 10, 0);
         s = ns_csum_combine(s, ns_csum_partial(hdr + 12, hlen - 12, 0), 10);

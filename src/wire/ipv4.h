@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <netstack/addr.h>
 
@@ -227,11 +228,28 @@ enum ns_ipv4_invalid ns_ipv4_validate(const uint8_t *p, size_t len);
 /* Returns a static name for a reason ("bad_ihl"); never NULL. */
 const char *ns_ipv4_invalid_name(enum ns_ipv4_invalid why);
 
+/* ns_ipv4_checksum_ok() for any hlen. */
+bool ns__ipv4_checksum_ok_any(const uint8_t *hdr, size_t hlen);
+
 /*
  * True when the hlen-byte header at hdr sums to 0xffff (RFC 1071). Reads
- * only. hlen is normally ns_ipv4_hdr_len(hdr) of a validated header.
+ * only. hlen is normally ns_ipv4_hdr_len(hdr) of a validated header. The
+ * option-less header, nearly every packet, is summed inline: five words in
+ * native byte order, since the one's-complement sum is the same in either
+ * order up to a byte swap (RFC 1071 2(B)) and 0xffff is its own swap.
  */
-bool ns_ipv4_checksum_ok(const uint8_t *hdr, size_t hlen);
+static inline bool ns_ipv4_checksum_ok(const uint8_t *hdr, size_t hlen)
+{
+        if (hlen != NS_IPV4_MIN_HDR)
+                return ns__ipv4_checksum_ok_any(hdr, hlen);
+        uint32_t w[5];
+        memcpy(w, hdr, sizeof(w));
+        uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+        s = (s & 0xffffffffu) + (s >> 32);
+        s = (s & 0xffffu) + (s >> 16);
+        s = (s & 0xffffu) + (s >> 16);
+        return s == 0xffff;
+}
 
 /*
  * The checksum field for the hlen-byte header at hdr, taking the field
