@@ -36,7 +36,18 @@ static bool parse(struct ns_pkt *pkt)
 }
 
 static void handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
-                          const struct ns_addr_entry *src_e, bool src_matched);
+                          const struct ns_addr_entry *src_e, bool from_link);
+
+/* RFC 1071: the header sums to all ones; -0 and +0 need no special case. */
+static bool checksum_ok(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
+{
+        const uint8_t *h = ns_pkt_data(pkt);
+        if (__builtin_expect(ns_ipv4_checksum_ok(h, ns_ipv4_hdr_len(h)), 1))
+                return true;
+        NS_STAT_INC(EPS(ep), SS(ep), ip, checksum_errors_received);
+        DROP(ep, pkt, malformed_packets_received);
+        return false;
+}
 
 void ns__ipv4_deliver(void *ctx, struct ns_nic *nic, struct ns_pkt *pkt)
 {
@@ -60,6 +71,14 @@ void ns__ipv4_deliver(void *ctx, struct ns_nic *nic, struct ns_pkt *pkt)
         }
         if (!nic->loopback) {
                 const uint8_t *h = ns_pkt_data(pkt);
+                /*
+                 * Linux ip_rcv_core: the header checksum before PREROUTING
+                 * and the martian checks of routing (the seed checks it
+                 * after them, in handlePacket). A corrupted packet is
+                 * counted as such, not as whatever its bits resemble.
+                 */
+                if (!checksum_ok(ep, pkt))
+                        return;
                 ns_ip4 src = ns_ipv4_src(h);
                 /*
                  * A packet from one of our own addresses arriving on a real link
@@ -214,25 +233,20 @@ void ns__ipv4_handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
 }
 
 /*
- * The seed's handlePacket. src_e is ns__nic_match() of the source on this
- * NIC when src_matched (ns__ipv4_deliver() has it already); else it is
- * looked up here.
+ * The seed's handlePacket. from_link: ns__ipv4_deliver() has checked the
+ * header checksum and src_e is ns__nic_match() of the source on this NIC;
+ * otherwise both are done here.
  */
 static void handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
-                          const struct ns_addr_entry *src_e, bool src_matched)
+                          const struct ns_addr_entry *src_e, bool from_link)
 {
         struct ns_nic *nic = ep->nic;
         struct ns_ipv4 *p = ep->p;
         pkt->nic_id = nic->id;
         const uint8_t *h = ns_pkt_data(pkt);
-        size_t hlen = ns_ipv4_hdr_len(h);
 
-        /* RFC 1071: the header sums to all ones; -0 and +0 need no special case. */
-        if (!ns_ipv4_checksum_ok(h, hlen)) {
-                NS_STAT_INC(EPS(ep), SS(ep), ip, checksum_errors_received);
-                DROP(ep, pkt, malformed_packets_received);
+        if (!from_link && !checksum_ok(ep, pkt))
                 return;
-        }
         /* Structure and checksum are good (gVisor's handleValidatedPacket). */
         NS_STAT_INC(EPS(ep), SS(ep), ip, valid_packets_received);
         ns_ip4 src = ns_ipv4_src(h), dst = ns_ipv4_dst(h);
@@ -246,7 +260,7 @@ static void handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
                 return;
         }
         bool exact;
-        if (!src_matched)
+        if (!from_link)
                 src_e = ns__nic_match(nic, src, &exact);
         if (src_e && ns_ip4_prefix_is_broadcast(src_e->pfx, src)) {
                 DROP(ep, pkt, invalid_source_addresses_received);

@@ -411,6 +411,40 @@ static void test_disabled_endpoint_counts(void **state)
         teardown(&env);
 }
 
+/*
+ * Linux ip_rcv_core checks the header checksum before PREROUTING and the
+ * martian-source checks; the seed checks it after them. A corrupted packet
+ * from one of our own addresses counts as a checksum error.
+ */
+static void test_checksum_checked_before_martians(void **state)
+{
+        (void)state;
+        const ns_ip4 srcs[] = { LOCAL, NS_IP4(127, 0, 0, 1) };
+        const char *good[] = { "ip.packets_received=1 ip.invalid_source_addresses_received=1",
+                               "ip.packets_received=1 ip.martian_loopback_dropped=1" };
+        for (size_t i = 0; i < 2; i++) {
+                for (int bad = 0; bad < 2; bad++) {
+                        struct ns_test_env env;
+                        setup(&env);
+                        struct ipv4_spec spec = { .src = srcs[i],
+                                                  .dst = LOCAL,
+                                                  .proto = PROTO,
+                                                  .ttl = 64,
+                                                  .bad_checksum = bad != 0 };
+                        struct ns_stats before, after;
+                        ns_stack_get_stats(env.s, &before);
+                        inject(&env, 1, &spec);
+                        ns_stack_get_stats(env.s, &after);
+                        expect_deltas(&before, &after,
+                                      bad ? "ip.packets_received=1 "
+                                            "ip.checksum_errors_received=1 "
+                                            "ip.malformed_packets_received=1"
+                                          : good[i]);
+                        teardown(&env);
+                }
+        }
+}
+
 /* The seed drops an empty fragment as malformed (and as a malformed fragment). */
 static void test_empty_fragment_is_malformed(void **state)
 {
@@ -702,6 +736,7 @@ int main(void)
                 cmocka_unit_test(test_port_unreachable),
                 cmocka_unit_test(test_forward_and_forward_drop),
                 cmocka_unit_test(test_nic_and_stack_counters_both_move),
+                cmocka_unit_test(test_checksum_checked_before_martians),
                 cmocka_unit_test(test_two_stacks_do_not_interfere),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
