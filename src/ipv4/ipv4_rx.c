@@ -38,14 +38,20 @@ static bool parse(struct ns_pkt *pkt)
 static void handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
                           const struct ns_addr_entry *src_e, bool from_link);
 
+static __attribute__((noinline, cold)) void drop_bad_checksum(struct ns_ipv4_ep *ep,
+                                                              struct ns_pkt *pkt)
+{
+        NS_STAT_INC(EPS(ep), SS(ep), ip, checksum_errors_received);
+        DROP(ep, pkt, malformed_packets_received);
+}
+
 /* RFC 1071: the header sums to all ones; -0 and +0 need no special case. */
-static bool checksum_ok(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
+static inline bool checksum_ok(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
 {
         const uint8_t *h = ns_pkt_data(pkt);
         if (__builtin_expect(ns_ipv4_checksum_ok(h, ns_ipv4_hdr_len(h)), 1))
                 return true;
-        NS_STAT_INC(EPS(ep), SS(ep), ip, checksum_errors_received);
-        DROP(ep, pkt, malformed_packets_received);
+        drop_bad_checksum(ep, pkt);
         return false;
 }
 

@@ -5,31 +5,6 @@
 
 #include <netstack/checksum.h>
 
-enum ns_ipv4_invalid ns_ipv4_validate(const uint8_t *p, size_t len)
-{
-        /* Nothing is read before 20 bytes are known to be present. */
-        if (len < NS_IPV4_MIN_HDR)
-                return NS_IPV4_TOO_SHORT;
-        if (ns_ipv4_version(p) != NS_IPV4_VERSION)
-                return NS_IPV4_BAD_VERSION;
-        size_t hlen = ns_ipv4_hdr_len(p);
-        if (hlen < NS_IPV4_MIN_HDR)
-                return NS_IPV4_BAD_IHL;
-        if (hlen > len)
-                return NS_IPV4_HDR_TRUNCATED;
-        size_t total = ns_ipv4_total_len(p);
-        if (total < hlen)
-                return NS_IPV4_TOTAL_LEN_SHORT;
-        if (total > len)
-                return NS_IPV4_TOTAL_LEN_LONG;
-        /* RFC 791 limits a datagram to 65535 bytes; a fragment whose payload
-         * would end past that in the original is malformed. 32-bit sums
-         * cannot wrap here: at most 65528 + 65515. */
-        if (ns_ipv4_frag_off(p) + (uint32_t)(total - hlen) > NS_IPV4_MAX_TOTAL)
-                return NS_IPV4_FRAG_TOO_LONG;
-        return NS_IPV4_VALID;
-}
-
 const char *ns_ipv4_invalid_name(enum ns_ipv4_invalid why)
 {
         switch (why) {
@@ -60,16 +35,12 @@ static uint32_t hdr_sum(const uint8_t *hdr, size_t hlen, bool skip)
         uint64_t s = 0;
         size_t i = 0;
         if (hlen >= NS_IPV4_MIN_HDR) {
-                uint32_t w[5];
-                memcpy(w, hdr, sizeof(w));
-                s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+                s = (uint64_t)ns__load_ne32(hdr) + ns__load_ne32(hdr + 4) + ns__load_ne32(hdr + 8) +
+                    ns__load_ne32(hdr + 12) + ns__load_ne32(hdr + 16);
                 i = NS_IPV4_MIN_HDR;
         }
-        for (; i < hlen; i += 4) {
-                uint32_t w;
-                memcpy(&w, hdr + i, sizeof(w));
-                s += w;
-        }
+        for (; i < hlen; i += 4)
+                s += ns__load_ne32(hdr + i);
         if (skip) {
                 /* The field's 16 bits count the same at either half of a word
                  * (2^16 is 1 modulo 0xffff), and s holds them, so no wrap. */

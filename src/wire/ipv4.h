@@ -223,10 +223,41 @@ static inline void ns_ipv4_set_dst(uint8_t *p, ns_ip4 a)
  * A datagram ending exactly at byte 65535 of its original is valid; one
  * byte more is NS_IPV4_FRAG_TOO_LONG (ping of death).
  */
-enum ns_ipv4_invalid ns_ipv4_validate(const uint8_t *p, size_t len);
+static inline enum ns_ipv4_invalid ns_ipv4_validate(const uint8_t *p, size_t len)
+{
+        /* Nothing is read before 20 bytes are known to be present. */
+        if (len < NS_IPV4_MIN_HDR)
+                return NS_IPV4_TOO_SHORT;
+        if (ns_ipv4_version(p) != NS_IPV4_VERSION)
+                return NS_IPV4_BAD_VERSION;
+        size_t hlen = ns_ipv4_hdr_len(p);
+        if (hlen < NS_IPV4_MIN_HDR)
+                return NS_IPV4_BAD_IHL;
+        if (hlen > len)
+                return NS_IPV4_HDR_TRUNCATED;
+        size_t total = ns_ipv4_total_len(p);
+        if (total < hlen)
+                return NS_IPV4_TOTAL_LEN_SHORT;
+        if (total > len)
+                return NS_IPV4_TOTAL_LEN_LONG;
+        /* RFC 791 limits a datagram to 65535 bytes; a fragment whose payload
+         * would end past that in the original is malformed. 32-bit sums
+         * cannot wrap here: at most 65528 + 65515. */
+        if (ns_ipv4_frag_off(p) + (uint32_t)(total - hlen) > NS_IPV4_MAX_TOTAL)
+                return NS_IPV4_FRAG_TOO_LONG;
+        return NS_IPV4_VALID;
+}
 
 /* Returns a static name for a reason ("bad_ihl"); never NULL. */
 const char *ns_ipv4_invalid_name(enum ns_ipv4_invalid why);
+
+/* A 32-bit word in the host's byte order, for sums that do not care. */
+static inline uint32_t ns__load_ne32(const uint8_t *p)
+{
+        uint32_t v;
+        memcpy(&v, p, sizeof(v));
+        return v;
+}
 
 /* ns_ipv4_checksum_ok() for any hlen. */
 bool ns__ipv4_checksum_ok_any(const uint8_t *hdr, size_t hlen);
@@ -242,9 +273,8 @@ static inline bool ns_ipv4_checksum_ok(const uint8_t *hdr, size_t hlen)
 {
         if (hlen != NS_IPV4_MIN_HDR)
                 return ns__ipv4_checksum_ok_any(hdr, hlen);
-        uint32_t w[5];
-        memcpy(w, hdr, sizeof(w));
-        uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+        uint64_t s = (uint64_t)ns__load_ne32(hdr) + ns__load_ne32(hdr + 4) +
+                     ns__load_ne32(hdr + 8) + ns__load_ne32(hdr + 12) + ns__load_ne32(hdr + 16);
         s = (s & 0xffffffffu) + (s >> 32);
         s = (s & 0xffffu) + (s >> 16);
         s = (s & 0xffffu) + (s >> 16);
