@@ -19,7 +19,8 @@
  * Adds the one's-complement sum of len bytes at data (any alignment, any
  * length, bytes taken as big-endian 16-bit words with an odd last byte
  * padded with zero) to the partial sum `initial`. Returns the new partial
- * sum (<= 0xffff).
+ * sum (<= 0xffff). `initial` need not be folded: any value below 2^31 is
+ * taken modulo 0xffff, so a caller can pass a raw sum of 16-bit words.
  */
 NS_API uint32_t ns_csum_partial(const void *data, size_t len, uint32_t initial);
 

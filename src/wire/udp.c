@@ -50,12 +50,13 @@ bool ns_udp_checksum_ok(const uint8_t *p, size_t len, ns_ip4 src, ns_ip4 dst)
         if (ns_udp_checksum(p) == 0)
                 return true;
         /*
-         * The pseudo-header sum is a folded partial sum (<= 0xffff), so it
-         * can be the initial value of the datagram's sum: the same result
-         * as summing both and combining them, one call fewer.
+         * RFC 768 pseudo-header (src, dst, zero, protocol, length) as the
+         * initial value of the datagram's sum, unfolded (ns_csum_partial
+         * takes any initial below 2^31; this one is below 2^19).
          */
-        uint32_t s =
-            ns_csum_partial(p, len, ns_csum_pseudo_ip4(src, dst, UDP_PROTO, (uint16_t)len));
+        uint32_t pseudo = (src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) +
+                          UDP_PROTO + (uint32_t)len;
+        uint32_t s = ns_csum_partial(p, len, pseudo);
         return ns_csum_finish(s) == 0;
 }
 

@@ -162,6 +162,32 @@ static void test_combine_chains_partial_initial(void **state)
         assert_int_equal(s, ref_partial(buf, sizeof(buf), 0));
 }
 
+/*
+ * `initial` need not be folded: any value below 2^31 counts as itself
+ * modulo 0xffff (ns_udp_checksum_ok passes an unfolded pseudo-header sum).
+ */
+static void test_unfolded_initial(void **state)
+{
+        (void)state;
+        uint64_t rng = 11;
+        uint8_t buf[300];
+        fill_random(buf, sizeof(buf), &rng);
+        const uint32_t initials[] = { 0x10000u, 0x1fffeu, 0x4fffau, 0xfffffu, 0x7fffffffu };
+        for (size_t i = 0; i < sizeof(initials) / sizeof(initials[0]); i++) {
+                uint32_t folded = initials[i];
+                while (folded > 0xffff)
+                        folded = (folded & 0xffff) + (folded >> 16);
+                for (size_t len = 0; len <= sizeof(buf); len += 37) {
+                        uint32_t want = ref_partial(buf, len, folded);
+                        assert_int_equal(ns_csum_partial(buf, len, initials[i]), want);
+                        assert_int_equal(ns__csum_partial_scalar(buf, len, initials[i]), want);
+                        if (ns__csum_have_avx2())
+                                assert_int_equal(ns__csum_partial_avx2(buf, len, initials[i]),
+                                                 want);
+                }
+        }
+}
+
 /* RFC 1071 section 3: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2. */
 static void test_rfc1071_section3_example(void **state)
 {
@@ -334,6 +360,7 @@ int main(void)
                 cmocka_unit_test(test_public_matches_reference_all_lengths_alignments),
                 cmocka_unit_test(test_combine_every_split_point),
                 cmocka_unit_test(test_combine_chains_partial_initial),
+                cmocka_unit_test(test_unfolded_initial),
                 cmocka_unit_test(test_rfc1071_section3_example),
                 cmocka_unit_test(test_ipv4_header_checksum),
                 cmocka_unit_test(test_rfc1624_section4_example),
