@@ -104,6 +104,15 @@ enum ns_verdict ns__filter_run(struct ns_filter *f, enum ns_hook hook, struct ns
                                const struct ns_filter_info *info);
 
 /**
+ * True when `hook` has a function or rules. A caller on the hot path tests
+ * this first and builds its struct ns_filter_info only when it must.
+ */
+static inline bool ns__filter_active(const struct ns_filter *f, enum ns_hook hook)
+{
+        return __builtin_expect((f->active & (1u << hook)) != 0, 0);
+}
+
+/**
  * The per-packet entry point at each hook point; see ns__filter_run(). When
  * the point has no function and no rules this is one well-predicted branch.
  * The caller counts a drop in ip.iptables_<point>_dropped and frees pkt.

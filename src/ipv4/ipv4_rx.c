@@ -38,6 +38,14 @@ static bool parse(struct ns_pkt *pkt)
 static void handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
                           const struct ns_addr_entry *src_e, bool from_link);
 
+/* PREROUTING or INPUT when a function or rules are installed. */
+static __attribute__((noinline)) bool hook_accepts(struct ns_ipv4 *p, enum ns_hook hook,
+                                                   const struct ns_nic *nic, struct ns_pkt *pkt)
+{
+        struct ns_filter_info info = { .hook = hook, .in_nic = nic->id, .in_name = nic->name };
+        return ns__filter_run(&p->s->filter, hook, pkt, &info) == NS_VERDICT_ACCEPT;
+}
+
 static __attribute__((noinline, cold)) void drop_bad_checksum(struct ns_ipv4_ep *ep,
                                                               struct ns_pkt *pkt)
 {
@@ -102,11 +110,8 @@ void ns__ipv4_deliver(void *ctx, struct ns_nic *nic, struct ns_pkt *pkt)
                         DROP(ep, pkt, martian_loopback_dropped);
                         return;
                 }
-                struct ns_filter_info info = { .hook = NS_HOOK_PREROUTING,
-                                               .in_nic = nic->id,
-                                               .in_name = nic->name };
-                if (ns__filter_check(&p->s->filter, NS_HOOK_PREROUTING, pkt, &info) !=
-                    NS_VERDICT_ACCEPT) {
+                if (ns__filter_active(&p->s->filter, NS_HOOK_PREROUTING) &&
+                    !hook_accepts(p, NS_HOOK_PREROUTING, nic, pkt)) {
                         DROP(ep, pkt, iptables_prerouting_dropped);
                         return;
                 }
@@ -316,10 +321,8 @@ static void handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
             ns__ipv4_drop_source_routed(ep, pkt, false) != NS_SRR_NONE)
                 return;
 
-        struct ns_filter_info info = { .hook = NS_HOOK_INPUT,
-                                       .in_nic = nic->id,
-                                       .in_name = nic->name };
-        if (ns__filter_check(&p->s->filter, NS_HOOK_INPUT, pkt, &info) != NS_VERDICT_ACCEPT) {
+        if (ns__filter_active(&p->s->filter, NS_HOOK_INPUT) &&
+            !hook_accepts(p, NS_HOOK_INPUT, nic, pkt)) {
                 DROP(ep, pkt, iptables_input_dropped);
                 return;
         }
