@@ -207,11 +207,11 @@ static struct node *avl_insert(struct node *root, struct node *n)
 
 static uint32_t key_hash(const struct ns_reasm *r, const struct ns_reasm_key *k)
 {
-        /* Two rounds so that no two keys share all three words of the
-         * second round unless they agree on every field. */
-        uint32_t h = ns_hash3_words(k->src, k->dst, k->id, (uint32_t)r->secret);
-
-        return ns_hash3_words(h, k->proto, 0x5eed, (uint32_t)(r->secret >> 32));
+        /* One keyed round over every field, as Linux ipqhashfn: the ID and
+         * protocol share a word (losslessly for IPv4's 16-bit IDs); key_eq()
+         * settles collisions and the secret keeps them unpredictable. */
+        return ns_hash3_words(k->src, k->dst ^ (uint32_t)(r->secret >> 32),
+                              k->id ^ ((uint32_t)k->proto << 24), (uint32_t)r->secret);
 }
 
 static bool key_eq(const struct ns_reasm_key *a, const struct ns_reasm_key *b)
