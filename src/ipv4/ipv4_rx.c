@@ -35,8 +35,10 @@ static bool parse(struct ns_pkt *pkt)
         return true;
 }
 
-static void handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
-                          const struct ns_addr_entry *src_e, bool from_link);
+static inline __attribute__((always_inline)) void handle_packet(struct ns_ipv4_ep *ep,
+                                                                struct ns_pkt *pkt,
+                                                                const struct ns_addr_entry *src_e,
+                                                                bool from_link);
 
 /* PREROUTING or INPUT when a function or rules are installed. */
 static __attribute__((noinline)) bool hook_accepts(struct ns_ipv4 *p, enum ns_hook hook,
@@ -248,8 +250,10 @@ void ns__ipv4_handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
  * header checksum and src_e is ns__nic_match() of the source on this NIC;
  * otherwise both are done here.
  */
-static void handle_packet(struct ns_ipv4_ep *ep, struct ns_pkt *pkt,
-                          const struct ns_addr_entry *src_e, bool from_link)
+static inline __attribute__((always_inline)) void handle_packet(struct ns_ipv4_ep *ep,
+                                                                struct ns_pkt *pkt,
+                                                                const struct ns_addr_entry *src_e,
+                                                                bool from_link)
 {
         struct ns_nic *nic = ep->nic;
         struct ns_ipv4 *p = ep->p;
