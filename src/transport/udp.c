@@ -411,8 +411,10 @@ int ns_udp_send(struct ns_udp_ep *ep, ns_ip4 dst, uint16_t dport, const void *da
  * owned: the caller gives up its reference (else pkt is borrowed). A
  * callback borrows; a queue keeps a reference, bounded by rcvbuf.
  */
-static void ep_receive(struct udp_state *u, struct ns_udp_ep *ep, struct ns_nic *nic,
-                       struct ns_pkt *pkt, bool owned)
+static inline __attribute__((always_inline)) void ep_receive_inline(struct udp_state *u,
+                                                                    struct ns_udp_ep *ep,
+                                                                    struct ns_nic *nic,
+                                                                    struct ns_pkt *pkt, bool owned)
 {
         struct ns_stack *s = u->s;
         if (ep->recv_cb) {
@@ -455,6 +457,13 @@ static void ep_receive(struct udp_state *u, struct ns_udp_ep *ep, struct ns_nic 
         NS_STAT_INC(&nic->stats, &s->stats, udp, packets_received);
         ep->queue_bytes += q->cap;
         ns_pkt_list_push_back(&ep->queue, q);
+}
+
+/* ep_receive_inline() for the fan-out path, out of line. */
+static void ep_receive(struct udp_state *u, struct ns_udp_ep *ep, struct ns_nic *nic,
+                       struct ns_pkt *pkt, bool owned)
+{
+        ep_receive_inline(u, ep, nic, pkt, owned);
 }
 
 /*
@@ -528,7 +537,7 @@ static enum ns_deliver_result udp_deliver(void *ctx, struct ns_nic *nic, struct 
                 ns_pkt_push(pkt, NS_UDP_HDR);
                 return NS_DELIVER_PORT_UNREACHABLE;
         }
-        ep_receive(u, ep, nic, pkt, true);
+        ep_receive_inline(u, ep, nic, pkt, true);
         return NS_DELIVER_HANDLED;
 }
 
