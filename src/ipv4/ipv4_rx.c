@@ -347,7 +347,7 @@ static inline __attribute__((always_inline)) void handle_packet(struct ns_ipv4_e
                 ns__icmp4_handle(ep, pkt);
                 return;
         }
-        if (!receive_options(ep, pkt, NS_OPT_USAGE_RECEIVE))
+        if (ns_ipv4_options_len(h) != 0 && !receive_options(ep, pkt, NS_OPT_USAGE_RECEIVE))
                 return;
         if (proto == NS_IPV4_PROTO_IGMP) {
                 ns__igmp_handle(ep, pkt);
