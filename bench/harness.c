@@ -366,8 +366,13 @@ static double timed_run(const struct bench_workload *w, void *ctx, double second
  * --toggle-collect=bench_run_ops` counts the instructions of these
  * operations and nothing else (bench/callgrind.sh).
  */
-__attribute__((noinline)) uint64_t bench_run_ops(const struct bench_workload *w, void *ctx,
-                                                 uint64_t ops)
+#if defined(__GNUC__) && !defined(__clang__)
+/* ...and not cloned under another name (bench_run_ops.isra.0) either. */
+#define BENCH_KEEP_NAME __attribute__((noinline, noipa))
+#else
+#define BENCH_KEEP_NAME __attribute__((noinline))
+#endif
+BENCH_KEEP_NAME uint64_t bench_run_ops(const struct bench_workload *w, void *ctx, uint64_t ops)
 {
         uint64_t r = w->run(ctx, ops);
         bench_keep(&r);
