@@ -191,16 +191,38 @@ static struct node *rebalance(struct node *n)
         return n;
 }
 
-/* Inserts n (offset not yet in the tree); depth is at most ~1.44 log2(n). */
-static struct node *avl_insert(struct node *root, struct node *n)
+/*
+ * Deepest path avl_insert() records: an AVL tree of height h holds at least
+ * F(h+2) - 1 nodes (Fibonacci), so height 48 needs more than 2^32 nodes.
+ */
+#define AVL_MAX_DEPTH 48
+
+/*
+ * Inserts n (a leaf: no children, height 1; offset not yet in the tree)
+ * under *root without recursion. Walking back up, the first ancestor whose
+ * height does not change ends the work: after an insertion a rotation
+ * restores the subtree's old height, so nothing above it moves. Most
+ * insertions touch only the bottom two or three levels.
+ */
+static void avl_insert(struct node **root, struct node *n)
 {
-        if (!root)
-                return n;
-        if (n->off < root->off)
-                root->left = avl_insert(root->left, n);
-        else
-                root->right = avl_insert(root->right, n);
-        return rebalance(root);
+        struct node **path[AVL_MAX_DEPTH];
+        unsigned depth = 0;
+        struct node **link = root;
+
+        while (*link) {
+                path[depth++] = link;
+                link = n->off < (*link)->off ? &(*link)->left : &(*link)->right;
+        }
+        *link = n;
+        while (depth > 0) {
+                struct node **at = path[--depth];
+                int8_t old = (*at)->height;
+
+                *at = rebalance(*at);
+                if ((*at)->height == old)
+                        break;
+        }
 }
 
 /* ---- table ---- */
@@ -391,6 +413,41 @@ uint32_t ns__reasm_datagrams_held(const struct ns_reasm *r)
         return r->held;
 }
 
+/* Height of the subtree at n when it is a valid AVL tree within (lo, hi)
+ * by offset, counting its nodes into *count; -1 when it is not. */
+static int check_subtree(const struct node *n, int64_t lo, int64_t hi, uint32_t *count)
+{
+        if (!n)
+                return 0;
+        if ((int64_t)n->off <= lo || (int64_t)n->off >= hi)
+                return -1;
+        int l = check_subtree(n->left, lo, n->off, count);
+        int rh = check_subtree(n->right, n->off, hi, count);
+        if (l < 0 || rh < 0 || l - rh > 1 || rh - l > 1)
+                return -1;
+        int h = 1 + (l > rh ? l : rh);
+        if (n->height != h)
+                return -1;
+        (*count)++;
+        return h;
+}
+
+bool ns__reasm_trees_valid(const struct ns_reasm *r, uint32_t *max_height)
+{
+        uint32_t max = 0;
+        for (const struct dgram *dg = r->oldest; dg; dg = dg->newer) {
+                uint32_t count = 0;
+                int h = check_subtree(dg->root, -1, INT64_MAX, &count);
+                if (h < 0 || count != dg->count)
+                        return false;
+                if ((uint32_t)h > max)
+                        max = (uint32_t)h;
+        }
+        if (max_height)
+                *max_height = max;
+        return true;
+}
+
 void ns__reasm_expire(struct ns_reasm *r, int64_t now_ns,
                       void (*on_timeout)(void *ctx, const struct ns_reasm_key *key,
                                          const struct ns_pkt *first),
@@ -520,7 +577,7 @@ static void dgram_insert(struct ns_reasm *r, struct dgram *dg, struct node *n)
 {
         uint32_t end = n->off + n->len;
 
-        dg->root = avl_insert(dg->root, n);
+        avl_insert(&dg->root, n);
         n->next = dg->nodes;
         dg->nodes = n;
         dg->count++;

@@ -175,4 +175,12 @@ uint64_t ns__reasm_bytes_held(const struct ns_reasm *r);
 /* Datagrams being reassembled. */
 uint32_t ns__reasm_datagrams_held(const struct ns_reasm *r);
 
+/*
+ * For tests: whether every held datagram's fragment tree is a valid AVL
+ * tree (ordered by offset, stored heights exact, balance factors within
+ * one, as many nodes as fragments held); the greatest height goes to
+ * *max_height when not NULL.
+ */
+bool ns__reasm_trees_valid(const struct ns_reasm *r, uint32_t *max_height);
+
 #endif

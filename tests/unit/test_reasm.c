@@ -486,6 +486,53 @@ static void test_fragmentsmack_1000_shuffled(void **state)
         fx_done(&f);
 }
 
+/*
+ * The fragment tree stays a balanced AVL tree whatever the arrival order:
+ * ascending, descending, shuffled, and alternating ends. 1000 fragments
+ * (the default cap is 1024) never reach height 15 (1.44 log2 n bounds it).
+ */
+static void test_tree_stays_balanced(void **state)
+{
+        (void)state;
+        enum { N = 1000 };
+        uint32_t order[N];
+        for (int kind = 0; kind < 4; kind++) {
+                struct fx f;
+                struct ns_pkt *out = NULL;
+                uint64_t seed = 7 + (uint64_t)kind;
+                fx_init(&f, NULL);
+                for (uint32_t i = 0; i < N; i++) {
+                        switch (kind) {
+                        case 0:
+                                order[i] = i;
+                                break;
+                        case 1:
+                                order[i] = N - 1 - i;
+                                break;
+                        case 2:
+                                order[i] = i;
+                                break;
+                        default:
+                                order[i] = i % 2 ? N - 1 - i / 2 : i / 2;
+                                break;
+                        }
+                }
+                if (kind == 2)
+                        shuffle(order, N, &seed);
+                for (uint32_t i = 0; i < N; i++) {
+                        /* MF on every fragment: the datagram never completes. */
+                        assert_int_equal(add(&f, 0, order[i] * 8, 8, true, &out), H);
+                        uint32_t h = 0;
+                        assert_true(ns__reasm_trees_valid(f.r, &h));
+                        assert_true(h <= 15);
+                }
+                uint32_t h = 0;
+                assert_true(ns__reasm_trees_valid(f.r, &h));
+                assert_true(h >= 10); /* 1000 nodes need at least 10 levels */
+                fx_done(&f);
+        }
+}
+
 /* 40: exceeding the per-datagram fragment cap abandons the datagram. */
 static void test_fragment_cap(void **state)
 {
@@ -918,6 +965,7 @@ int main(void)
                 cmocka_unit_test(test_payload_boundary_without_header),
                 cmocka_unit_test(test_oversize_at_completion),
                 cmocka_unit_test(test_fragmentsmack_1000_shuffled),
+                cmocka_unit_test(test_tree_stays_balanced),
                 cmocka_unit_test(test_fragment_cap),
                 cmocka_unit_test(test_rose_eviction),
                 cmocka_unit_test(test_duplicates_cost_nothing),
