@@ -207,7 +207,7 @@ void ns__addr_acquire(struct ns_addr_entry *e)
         e->refs++;
 }
 
-void ns__addr_release(struct ns_addr_state *s, struct ns_addr_entry *e)
+void ns__addr_release_last(struct ns_addr_state *s, struct ns_addr_entry *e)
 {
         if (e->refs == 0)
                 return; /* a caller bug; never underflow into a huge count */

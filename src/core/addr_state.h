@@ -171,11 +171,42 @@ struct ns_addr_entry *ns__addr_acquire_assigned(struct ns_addr_state *s, ns_ip4 
 /** Takes one more reference on e. */
 void ns__addr_acquire(struct ns_addr_entry *e);
 
+/** The slow path of ns__addr_release(): e holds at most one reference. */
+void ns__addr_release_last(struct ns_addr_state *s, struct ns_addr_entry *e);
+
 /**
  * Drops one reference on e; an expired or temporary entry whose count
- * reaches zero is removed and freed. e must have come from s.
+ * reaches zero is removed and freed. e must have come from s. Inline for
+ * the per-packet case: a permanent address held by a path keeps at least
+ * the state's reference, so only a count of one or zero needs a call.
  */
-void ns__addr_release(struct ns_addr_state *s, struct ns_addr_entry *e);
+static inline void ns__addr_release(struct ns_addr_state *s, struct ns_addr_entry *e)
+{
+        if (e->refs > 1) {
+                e->refs--;
+                return;
+        }
+        ns__addr_release_last(s, e);
+}
+
+/**
+ * Rule 1 of ns__addr_acquire_assigned() for a permanent address alone: the
+ * permanent entry for exactly addr, acquired, or NULL, found in the flat
+ * arrays. An address has one entry whatever its kind, so when this finds
+ * one, ns__addr_acquire_assigned() returns the same entry; when it does
+ * not, the caller asks ns__addr_acquire_assigned() for the other rules.
+ */
+static inline struct ns_addr_entry *ns__addr_acquire_permanent(struct ns_addr_state *s, ns_ip4 addr)
+{
+        for (uint32_t i = 0; i < s->n_fast; i++) {
+                if (s->fast_addr[i] == addr) {
+                        struct ns_addr_entry *e = s->fast_entry[i];
+                        e->refs++;
+                        return e;
+                }
+        }
+        return NULL;
+}
 
 /**
  * Chooses the source address for a packet to remote among the primary

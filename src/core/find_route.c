@@ -13,7 +13,32 @@ static struct ns_addr_entry *address_for(struct ns_nic *nic, ns_ip4 local, ns_ip
 {
         if (local == NS_IP4_ANY)
                 return ns__addr_acquire_outgoing_primary(&nic->addrs, remote, false);
+        /* Usually one of the NIC's own addresses: the same entry, found cheaply. */
+        struct ns_addr_entry *e = ns__addr_acquire_permanent(&nic->addrs, local);
+        if (e)
+                return e;
         return ns__nic_acquire_assigned(nic, local, nic->spoofing, NS_PEB_CAN_BE_PRIMARY);
+}
+
+/*
+ * ns__stack_nic_with_address(s, addr) != NULL in one pass over each NIC's
+ * flat address arrays: an address, subnet broadcast, or (on a loopback NIC)
+ * any address of an assigned subnet, as ns__nic_has_address() matches.
+ */
+static bool owned_by_a_nic(const struct ns_stack *s, ns_ip4 addr)
+{
+        for (uint32_t id = 0; id < s->nic_end; id++) {
+                const struct ns_nic *nic = s->nics[id];
+                if (!nic)
+                        continue;
+                const struct ns_addr_state *st = &nic->addrs;
+                for (uint32_t i = 0; i < st->n_fast; i++) {
+                        if (st->fast_addr[i] == addr || st->fast_bcast[i] == addr ||
+                            (nic->loopback && ((addr ^ st->fast_addr[i]) & st->fast_mask[i]) == 0))
+                                return true;
+                }
+        }
+        return false;
 }
 
 static void make_route(struct ns_stack *s, struct ns_path *out, struct ns_nic *out_nic,
@@ -81,7 +106,7 @@ static bool find_local_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, 
                              struct ns_path *out)
 {
         /* Most sends are to other hosts: rule that out once, before any reference. */
-        if (!ns__stack_nic_with_address(s, remote))
+        if (!owned_by_a_nic(s, remote))
                 return false;
         if (local == NS_IP4_ANY)
                 local = remote;
