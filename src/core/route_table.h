@@ -49,6 +49,16 @@ struct ns_route_table {
          * a lookup visits only the lengths present; kept with start[].
          */
         uint64_t groups;
+        /*
+         * One-entry lookup cache: the first route in lookup order to
+         * cache_dst through cache_nic (0: any), before the caller's ok()
+         * filter, as slot index + 1 (0: there is none). Valid while
+         * cache_valid; every change to the table clears it.
+         */
+        bool cache_valid;
+        ns_ip4 cache_dst;
+        uint32_t cache_nic;
+        uint32_t cache_slot;
 };
 
 /** Makes t empty; a (copied) supplies memory, NULL means malloc. */
@@ -97,8 +107,14 @@ typedef bool (*ns_route_nic_ok_fn)(uint32_t nic_id, void *ctx);
  * skipped, and the search goes on to the next candidate, shorter prefixes
  * included. Returns a pointer into the table, valid until the next change
  * to it, or NULL when nothing matches.
+ *
+ * The first candidate (the route the answer is when ok() accepts it) is a
+ * function of the table, dst and nic_id alone, so the table remembers it
+ * for the last (dst, nic_id) asked, until the table changes. ok() is
+ * called on every lookup, cached or not, so NIC and address state never
+ * go stale: only a refused first candidate takes the full search again.
  */
-const struct ns_route *ns__route_lookup(const struct ns_route_table *t, ns_ip4 dst, uint32_t nic_id,
+const struct ns_route *ns__route_lookup(struct ns_route_table *t, ns_ip4 dst, uint32_t nic_id,
                                         ns_route_nic_ok_fn ok, void *ctx);
 
 /**

@@ -1,0 +1,206 @@
+/*
+ * Route, address and NIC changes between two sends take effect on the next
+ * send: the routing table caches its last lookup and the send paths take
+ * shortcuts for the usual case, and none of it may outlive a change. UDP
+ * datagrams to a far host, and echo replies (bound to the NIC the request
+ * came in on), are sent before and after each change.
+ */
+#include <string.h>
+
+#include "ns_test.h"
+#include <netstack/ipv4.h>
+#include <netstack/udp.h>
+#include "wire/icmp4.h"
+#include "wire/ipv4.h"
+
+static const struct ns_module *const mods[] = { &ns_module_ipv4, &ns_module_udp, NULL };
+
+#define US1  NS_IP4(192, 0, 2, 1)
+#define GW1  NS_IP4(192, 0, 2, 254)
+#define PEER NS_IP4(192, 0, 2, 7)
+#define US2  NS_IP4(198, 51, 100, 1)
+#define GW2  NS_IP4(198, 51, 100, 254)
+#define FAR  NS_IP4(203, 0, 113, 9)
+
+static struct ns_ip4_prefix P(ns_ip4 a, uint8_t len) {
+        struct ns_ip4_prefix p = { .addr = a, .prefix_len = len };
+        return p;
+}
+
+static void
+route(struct ns_test_env *env, ns_ip4 dst, uint8_t len, ns_ip4 gw, uint32_t nic)
+{
+        struct ns_route_entry r = { .dst = P(dst, len), .gateway = gw, .nic_id = nic };
+        assert_int_equal(ns_route_add(env->s, &r), 0);
+}
+
+static void env_up(struct ns_test_env *env, struct ns_udp_ep **ep)
+{
+        ns_test_env_init(env, mods);
+        ns_test_add_nic(env, 1, 1500, US1, 24);
+        ns_test_add_nic(env, 2, 1500, US2, 24);
+        route(env, 0, 0, GW1, 1);
+        assert_int_equal(ns_udp_open(env->s, ep), 0);
+        assert_int_equal(ns_udp_bind(*ep, NS_IP4_ANY, 4000, 0), 0);
+}
+
+static void env_down(struct ns_test_env *env, struct ns_udp_ep *ep)
+{
+        ns_udp_close(ep);
+        ns_test_env_destroy(env);
+}
+
+/*
+ * Sends one datagram to FAR and returns the NIC it left by (0: none), after
+ * checking it went to FAR from that NIC's address with a good header.
+ */
+static uint32_t send_far(struct ns_test_env *env, struct ns_udp_ep *ep)
+{
+        (void)ns_udp_send(ep, FAR, 9, "x", 1);
+        uint32_t out = 0;
+        for (uint32_t id = 1; id <= 2; id++) {
+                struct ns_pkt *p = ns_channel_read(env->ch[id]);
+                if (!p)
+                        continue;
+                assert_int_equal(out, 0);
+                out = id;
+                const uint8_t *h = ns_pkt_data(p);
+                assert_int_equal(ns_ipv4_validate(h, ns_pkt_len(p)), NS_IPV4_VALID);
+                assert_true(ns_ipv4_checksum_ok(h, ns_ipv4_hdr_len(h)));
+                assert_int_equal(ns_ipv4_dst(h), FAR);
+                assert_int_equal(ns_ipv4_src(h), id == 1 ? US1 : US2);
+                ns_pkt_free(p);
+        }
+        return out;
+}
+
+static void test_route_added_and_removed(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct ns_udp_ep *ep;
+        env_up(&env, &ep);
+        assert_int_equal(send_far(&env, ep), 1);
+        assert_int_equal(send_far(&env, ep), 1);
+        route(&env, NS_IP4(203, 0, 113, 0), 24, GW2, 2);
+        assert_int_equal(send_far(&env, ep), 2);
+        assert_int_equal(send_far(&env, ep), 2);
+        assert_int_equal(ns_route_del(env.s, P(NS_IP4(203, 0, 113, 0), 24), 0, 0), 0);
+        assert_int_equal(send_far(&env, ep), 1);
+        /* No route at all: nothing leaves, and a new one is used at once. */
+        assert_int_equal(ns_route_del(env.s, P(0, 0), 0, 0), 0);
+        assert_int_equal(send_far(&env, ep), 0);
+        route(&env, 0, 0, GW2, 2);
+        assert_int_equal(send_far(&env, ep), 2);
+        env_down(&env, ep);
+}
+
+static void test_nic_disabled_enabled_and_removed(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct ns_udp_ep *ep;
+        env_up(&env, &ep);
+        route(&env, NS_IP4(203, 0, 113, 0), 24, GW2, 2);
+        assert_int_equal(send_far(&env, ep), 2);
+        assert_int_equal(ns_nic_disable(env.s, 2), 0);
+        assert_int_equal(send_far(&env, ep), 1);
+        assert_int_equal(ns_nic_enable(env.s, 2), 0);
+        assert_int_equal(send_far(&env, ep), 2);
+        assert_int_equal(ns_nic_remove(env.s, 2), 0);
+        assert_int_equal(send_far(&env, ep), 1);
+        assert_int_equal(ns_nic_disable(env.s, 1), 0);
+        assert_int_equal(send_far(&env, ep), 0);
+        ns_channel_destroy(env.ch[2]);
+        env.ch[2] = NULL;
+        env_down(&env, ep);
+}
+
+static void test_address_removed_and_added(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct ns_udp_ep *ep;
+        env_up(&env, &ep);
+        route(&env, NS_IP4(203, 0, 113, 0), 24, GW2, 2);
+        assert_int_equal(send_far(&env, ep), 2);
+        /* NIC 2 has no source address left: its route is passed over. */
+        assert_int_equal(ns_nic_remove_address(env.s, 2, US2), 0);
+        assert_int_equal(send_far(&env, ep), 1);
+        assert_int_equal(ns_nic_add_address(env.s, 2, P(US2, 24)), 0);
+        assert_int_equal(send_far(&env, ep), 2);
+        env_down(&env, ep);
+}
+
+/* An echo request from PEER to US1 in on NIC 1; true when a reply came out of NIC 1. */
+static bool echo_answered(struct ns_test_env *env)
+{
+        uint8_t icmp[16], buf[64];
+        size_t n = ns_icmp4_emit_echo(icmp, sizeof(icmp), NS_ICMP4_ECHO, 0x77, 9,
+                                      (const uint8_t *)"abcdefgh", 8);
+        struct ns_ipv4_fields f = { .total_len = (uint16_t)(20 + n),
+                                    .id = 1,
+                                    .ttl = 64,
+                                    .proto = NS_IPV4_PROTO_ICMP,
+                                    .src = PEER,
+                                    .dst = US1 };
+        assert_int_equal(ns_ipv4_emit(buf, 20, &f), 20);
+        memcpy(buf + 20, icmp, n);
+        assert_int_equal(ns_channel_inject_bytes(env->ch[1], 0x0800, buf, (uint32_t)(20 + n)), 0);
+        assert_null(ns_channel_read(env->ch[2]));
+        struct ns_pkt *r = ns_channel_read(env->ch[1]);
+        if (!r)
+                return false;
+        const uint8_t *h = ns_pkt_data(r);
+        assert_true(ns_ipv4_checksum_ok(h, ns_ipv4_hdr_len(h)));
+        assert_int_equal(ns_ipv4_src(h), US1);
+        assert_int_equal(ns_ipv4_dst(h), PEER);
+        assert_true(ns_icmp4_checksum_ok(h + 20, ns_pkt_len(r) - 20));
+        assert_int_equal(ns_icmp4_type(h + 20), NS_ICMP4_ECHO_REPLY);
+        ns_pkt_free(r);
+        return true;
+}
+
+static void test_echo_reply_follows_route_changes(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct ns_udp_ep *ep;
+        env_up(&env, &ep);
+        assert_true(echo_answered(&env));
+        assert_true(echo_answered(&env));
+        /* Without NIC 1's connected route (or the default) the reply has no way out of NIC 1. */
+        assert_int_equal(ns_route_del(env.s, P(NS_IP4(192, 0, 2, 0), 24), 0, 1), 0);
+        assert_int_equal(ns_route_del(env.s, P(0, 0), 0, 0), 0);
+        struct ns_stats before;
+        ns_stack_get_stats(env.s, &before);
+        assert_false(echo_answered(&env));
+        struct ns_stats after;
+        ns_stack_get_stats(env.s, &after);
+        assert_int_equal(after.icmp.sent_dropped, before.icmp.sent_dropped + 1);
+        /* A route to PEER through NIC 2 does not count: the reply is bound to NIC 1. */
+        route(&env, NS_IP4(192, 0, 2, 0), 24, GW2, 2);
+        assert_false(echo_answered(&env));
+        route(&env, NS_IP4(192, 0, 2, 0), 24, 0, 1);
+        assert_true(echo_answered(&env));
+        /* A more specific route to PEER out of NIC 1 via a gateway is still NIC 1. */
+        route(&env, PEER, 32, GW1, 1);
+        assert_true(echo_answered(&env));
+        /* NIC 1 down and up again. */
+        assert_int_equal(ns_nic_disable(env.s, 1), 0);
+        assert_false(echo_answered(&env));
+        assert_int_equal(ns_nic_enable(env.s, 1), 0);
+        assert_true(echo_answered(&env));
+        env_down(&env, ep);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_route_added_and_removed),
+                cmocka_unit_test(test_nic_disabled_enabled_and_removed),
+                cmocka_unit_test(test_address_removed_and_added),
+                cmocka_unit_test(test_echo_reply_follows_route_changes),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
