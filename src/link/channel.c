@@ -19,6 +19,20 @@ struct ns_channel {
 static int channel_write(struct ns_link *link, struct ns_pkt_list *pkts)
 {
         struct ns_channel *ch = (struct ns_channel *)link;
+        uint32_t n = pkts->count;
+        /* Room for the whole list: move it over in one piece. */
+        if (n <= ch->queue_len - ch->out.count) {
+                if (n == 0)
+                        return 0;
+                if (ch->out.tail)
+                        ch->out.tail->next = pkts->head;
+                else
+                        ch->out.head = pkts->head;
+                ch->out.tail = pkts->tail;
+                ch->out.count += n;
+                ns_pkt_list_init(pkts);
+                return (int)n;
+        }
         int written = 0;
         struct ns_pkt *p;
         while ((p = ns_pkt_list_pop_front(pkts)) != NULL) {
