@@ -95,6 +95,7 @@ static void fast_add(struct ns_addr_state *s, struct ns_addr_entry *e)
         s->fast_mask[i] = m;
         s->fast_bcast[i] = e->pfx.prefix_len <= 30 ? (e->pfx.addr | ~m) : e->pfx.addr;
         s->fast_entry[i] = e;
+        s->fast_bloom |= ns__addr_bloom_bit(s->fast_addr[i]) | ns__addr_bloom_bit(s->fast_bcast[i]);
 }
 
 static void fast_remove(struct ns_addr_state *s, const struct ns_addr_entry *e)
@@ -110,6 +111,11 @@ static void fast_remove(struct ns_addr_state *s, const struct ns_addr_entry *e)
                         s->fast_entry[j - 1] = s->fast_entry[j];
                 }
                 s->n_fast--;
+                /* A filter only ever gains bits: build it again from what is left. */
+                s->fast_bloom = 0;
+                for (uint32_t j = 0; j < s->n_fast; j++)
+                        s->fast_bloom |= ns__addr_bloom_bit(s->fast_addr[j]) |
+                                         ns__addr_bloom_bit(s->fast_bcast[j]);
                 return;
         }
 }
@@ -129,6 +135,7 @@ void ns__addr_state_cleanup(struct ns_addr_state *s)
         s->n_primary = 0;
         s->n_permanent = 0;
         s->n_fast = 0;
+        s->fast_bloom = 0;
 }
 
 struct ns_addr_entry *ns__addr_find(const struct ns_addr_state *s, ns_ip4 addr)

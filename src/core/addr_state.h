@@ -92,7 +92,27 @@ struct ns_addr_state {
         ns_ip4 fast_mask[NS_ADDR_MAX_PER_NIC];
         ns_ip4 fast_bcast[NS_ADDR_MAX_PER_NIC];
         struct ns_addr_entry *fast_entry[NS_ADDR_MAX_PER_NIC];
+        /*
+         * A one-word Bloom filter of fast_addr and fast_bcast: bit
+         * ns__addr_bloom_bit(a) is set for each. A clear bit proves that a
+         * is neither an address nor a subnet broadcast here, so per-packet
+         * scans over every NIC can pass a NIC over in one test.
+         */
+        uint64_t fast_bloom;
 };
+
+/**
+ * The bit of ns_addr_state.fast_bloom that address a sets: the top six bits
+ * of a multiply, xor-shift, multiply mix, so that neighbouring addresses
+ * (a host and its peer, a subnet's broadcast) spread over the word.
+ */
+static inline uint64_t ns__addr_bloom_bit(ns_ip4 a)
+{
+        uint32_t x = a * 0x9e3779b1u;
+        x ^= x >> 16;
+        x *= 0x85ebca6bu;
+        return (uint64_t)1 << (x >> 26);
+}
 
 /** True when a lies in p's subnet (p.addr need not be masked). */
 static inline bool ns_ip4_prefix_contains(struct ns_ip4_prefix p, ns_ip4 a)

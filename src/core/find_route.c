@@ -23,15 +23,21 @@ static struct ns_addr_entry *address_for(struct ns_nic *nic, ns_ip4 local, ns_ip
 /*
  * ns__stack_nic_with_address(s, addr) != NULL in one pass over each NIC's
  * flat address arrays: an address, subnet broadcast, or (on a loopback NIC)
- * any address of an assigned subnet, as ns__nic_has_address() matches.
+ * any address of an assigned subnet, as ns__nic_has_address() matches. The
+ * Bloom filter passes over a NIC that has neither (loopback subnets are
+ * not in it).
  */
 static bool owned_by_a_nic(const struct ns_stack *s, ns_ip4 addr)
 {
-        for (uint32_t id = 0; id < s->nic_end; id++) {
+        uint64_t bit = ns__addr_bloom_bit(addr);
+        /* NIC ids start at 1 (ns_nic_create() refuses 0). */
+        for (uint32_t id = 1; id < s->nic_end; id++) {
                 const struct ns_nic *nic = s->nics[id];
                 if (!nic)
                         continue;
                 const struct ns_addr_state *st = &nic->addrs;
+                if (!(st->fast_bloom & bit) && !nic->loopback)
+                        continue;
                 for (uint32_t i = 0; i < st->n_fast; i++) {
                         if (st->fast_addr[i] == addr || st->fast_bcast[i] == addr ||
                             (nic->loopback && ((addr ^ st->fast_addr[i]) & st->fast_mask[i]) == 0))
@@ -165,8 +171,9 @@ int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_i
         }
 
         struct route_probe probe = { .s = s, .local = local, .remote = remote };
-        const struct ns_route *r =
-            ns__route_lookup(&s->routes, remote, nic_id, route_usable, &probe);
+        const struct ns_route *r = ns__route_cached(&s->routes, remote, nic_id);
+        if (!r || !route_usable(r->nic_id, &probe))
+                r = ns__route_lookup(&s->routes, remote, nic_id, route_usable, &probe);
         if (r) {
                 struct ns_nic *nic = ns__nic_get(s, r->nic_id);
                 make_route(s, out, nic, probe.entry, local, remote,
@@ -212,7 +219,9 @@ static bool nic_up(uint32_t nic_id, void *ctx)
 int ns__stack_route_forward(struct ns_stack *s, ns_ip4 dst, struct ns_nic **nic, ns_ip4 *next_hop,
                             uint32_t *mtu)
 {
-        const struct ns_route *r = ns__route_lookup(&s->routes, dst, 0, nic_up, s);
+        const struct ns_route *r = ns__route_cached(&s->routes, dst, 0);
+        if (!r || !nic_up(r->nic_id, s))
+                r = ns__route_lookup(&s->routes, dst, 0, nic_up, s);
         if (!r)
                 return NS_ERR_NO_ROUTE;
         *nic = ns__nic_get(s, r->nic_id);

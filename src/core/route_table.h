@@ -118,6 +118,21 @@ const struct ns_route *ns__route_lookup(struct ns_route_table *t, ns_ip4 dst, ui
                                         ns_route_nic_ok_fn ok, void *ctx);
 
 /**
+ * The cached first candidate of ns__route_lookup(t, dst, nic_id, ...) when
+ * the cache holds one for exactly (dst, nic_id), else NULL. A caller that
+ * gets a route checks it as its ok() would and, when that refuses it (or
+ * on NULL), calls ns__route_lookup(), which answers the same as without
+ * this shortcut. Saves the call and the search on the per-packet path.
+ */
+static inline const struct ns_route *ns__route_cached(const struct ns_route_table *t, ns_ip4 dst,
+                                                      uint32_t nic_id)
+{
+        if (t->cache_valid && t->cache_dst == dst && t->cache_nic == nic_id && t->cache_slot)
+                return &t->slots[t->cache_slot - 1].route;
+        return NULL;
+}
+
+/**
  * Copies up to max routes into out, in lookup order (longest prefix first).
  * Returns the number of routes in the table, which may exceed max.
  */
