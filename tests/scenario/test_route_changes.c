@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ns_test.h"
+#include "ipv4_build.h"
 #include <netstack/ipv4.h>
 #include <netstack/udp.h>
 #include "wire/icmp4.h"
@@ -194,6 +195,99 @@ static void test_echo_reply_follows_route_changes(void **state)
         env_down(&env, ep);
 }
 
+/* Datagrams the UDP endpoint received. */
+static void count_rx(void *ctx, struct ns_udp_ep *ep, const struct ns_udp_datagram *d)
+{
+        (void)ep;
+        (void)d;
+        (*(unsigned *)ctx)++;
+}
+
+/* A datagram to one of our own addresses is looped while the address is ours, sent after. */
+static void test_send_to_an_address_that_stops_being_ours(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct ns_udp_ep *ep;
+        env_up(&env, &ep);
+        unsigned rx = 0;
+        ns_udp_set_recv_cb(ep, count_rx, &rx);
+        assert_int_equal(ns_udp_send(ep, US2, 4000, "x", 1), 0);
+        assert_int_equal(rx, 1);
+        assert_int_equal(ns_channel_queued(env.ch[1]) + ns_channel_queued(env.ch[2]), 0);
+        assert_int_equal(ns_nic_remove_address(env.s, 2, US2), 0);
+        assert_int_equal(ns_udp_send(ep, US2, 4000, "x", 1), 0);
+        assert_int_equal(rx, 1);
+        /* NIC 2 has no source address now: out by the default route. */
+        struct ns_pkt *p = ns_channel_read(env.ch[1]);
+        assert_non_null(p);
+        assert_int_equal(ns_ipv4_dst(ns_pkt_data(p)), US2);
+        ns_pkt_free(p);
+        assert_int_equal(ns_nic_add_address(env.s, 2, P(US2, 24)), 0);
+        assert_int_equal(ns_udp_send(ep, US2, 4000, "x", 1), 0);
+        assert_int_equal(rx, 2);
+        assert_int_equal(ns_channel_queued(env.ch[1]) + ns_channel_queued(env.ch[2]), 0);
+        env_down(&env, ep);
+}
+
+/* A datagram for a router, in on NIC 1; returns what ip.forwarded moved by. */
+static uint64_t inject_fwd(struct ns_test_env *env, ns_ip4 src, ns_ip4 dst)
+{
+        static const uint8_t payload[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+        struct ipv4_spec spec = { .src = src,
+                                  .dst = dst,
+                                  .proto = 253,
+                                  .ttl = 64,
+                                  .payload = payload,
+                                  .payload_len = sizeof(payload) };
+        uint8_t buf[64];
+        size_t n = ipv4_build(buf, sizeof(buf), &spec);
+        struct ns_stats before, after;
+        ns_stack_get_stats(env->s, &before);
+        assert_int_equal(ns_channel_inject_bytes(env->ch[1], 0x0800, buf, (uint32_t)n), 0);
+        ns_stack_get_stats(env->s, &after);
+        return after.ip.forwarded - before.ip.forwarded;
+}
+
+/* Forwarding asks which addresses are ours (destination and source) on every packet. */
+static void test_forwarding_follows_address_changes(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct ns_udp_ep *ep;
+        env_up(&env, &ep);
+        assert_int_equal(ns_ipv4_set_param(env.s, NS_IPV4_PARAM_FORWARDING, 1), 0);
+        struct capture c = { 0 };
+        capture_register(env.s, 253, &c);
+        route(&env, NS_IP4(203, 0, 113, 0), 24, GW2, 2);
+
+        /* To NIC 2's address: delivered here, not forwarded. */
+        assert_int_equal(inject_fwd(&env, PEER, US2), 0);
+        assert_int_equal(c.count, 1);
+        assert_int_equal(ns_channel_queued(env.ch[2]), 0);
+        /* From NIC 2's address: a martian source. */
+        assert_int_equal(inject_fwd(&env, US2, FAR), 0);
+        assert_int_equal(ns_channel_queued(env.ch[2]), 0);
+
+        assert_int_equal(ns_nic_remove_address(env.s, 2, US2), 0);
+        route(&env, NS_IP4(198, 51, 100, 0), 24, 0, 2);
+        assert_int_equal(inject_fwd(&env, PEER, US2), 1);
+        assert_int_equal(c.count, 1);
+        assert_int_equal(inject_fwd(&env, US2, FAR), 1);
+        assert_int_equal(ns_channel_queued(env.ch[2]), 2);
+        ns_test_drain_all(&env);
+
+        assert_int_equal(ns_nic_add_address(env.s, 2, P(US2, 24)), 0);
+        assert_int_equal(inject_fwd(&env, PEER, US2), 0);
+        assert_int_equal(c.count, 2);
+        assert_int_equal(inject_fwd(&env, US2, FAR), 0);
+        assert_int_equal(ns_channel_queued(env.ch[2]), 0);
+        /* Another address of NIC 2's subnet is still forwarded. */
+        assert_int_equal(inject_fwd(&env, PEER, NS_IP4(198, 51, 100, 2)), 1);
+        assert_int_equal(c.count, 2);
+        env_down(&env, ep);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -201,6 +295,8 @@ int main(void)
                 cmocka_unit_test(test_nic_disabled_enabled_and_removed),
                 cmocka_unit_test(test_address_removed_and_added),
                 cmocka_unit_test(test_echo_reply_follows_route_changes),
+                cmocka_unit_test(test_send_to_an_address_that_stops_being_ours),
+                cmocka_unit_test(test_forwarding_follows_address_changes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
