@@ -145,8 +145,10 @@ static bool route_usable(uint32_t nic_id, void *ctx)
         return p->entry != NULL;
 }
 
-int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
-                         bool multicast_loop, struct ns_path *out)
+/* ns__stack_find_route() in full; see below for the shortcut. */
+static __attribute__((noinline)) int find_route_slow(struct ns_stack *s, uint32_t nic_id,
+                                                     ns_ip4 local, ns_ip4 remote,
+                                                     bool multicast_loop, struct ns_path *out)
 {
         memset(out, 0, sizeof(*out));
         bool is_bcast = remote == NS_IP4_BROADCAST;
@@ -199,6 +201,32 @@ int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_i
                 }
         }
         return need_route ? NS_ERR_NO_ROUTE : NS_ERR_NETWORK_UNREACHABLE;
+}
+
+int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
+                         bool multicast_loop, struct ns_path *out)
+{
+        /*
+         * The usual send, to another host by unicast: not one of our
+         * addresses (else a local route), and the route table's cached first
+         * candidate usable. That is what find_route_slow() would conclude
+         * too, by the same steps; anything else, or a failed step (which
+         * leaves nothing acquired), takes it.
+         */
+        if (remote != NS_IP4_BROADCAST && !ns_ip4_is_multicast(remote) &&
+            !ns_ip4_is_loopback(remote) && !(s->handle_local && owned_by_a_nic(s, remote))) {
+                const struct ns_route *r = ns__route_cached(&s->routes, remote, nic_id);
+                struct ns_nic *nic = r ? ns__nic_get(s, r->nic_id) : NULL;
+                if (nic && nic->enabled) {
+                        struct ns_addr_entry *e = address_for(nic, local, remote);
+                        if (e) {
+                                make_route(s, out, nic, e, local, remote, r->gateway, r->mtu,
+                                           multicast_loop);
+                                return 0;
+                        }
+                }
+        }
+        return find_route_slow(s, nic_id, local, remote, multicast_loop, out);
 }
 
 void ns__path_release(struct ns_path *p)

@@ -19,7 +19,7 @@
 /* RFC 1812 4.3.2.3: an error datagram is at most 576 bytes. */
 #define ICMP_ERROR_MAX_DATAGRAM 576
 
-static void count_sent(struct ns_stats *eps, struct ns_stats *ss, uint8_t type)
+static inline void count_sent(struct ns_stats *eps, struct ns_stats *ss, uint8_t type)
 {
         NS_STAT_INC(eps, ss, icmp, sent_total);
         switch (type) {
@@ -203,6 +203,19 @@ static void recycle_as_reply(struct ns_pkt *req, uint32_t hlen, uint32_t len)
 }
 
 /*
+ * ns_csum_update16(req_csum, ECHO << 8 | code, ECHO_REPLY << 8 | code),
+ * RFC 1624 equation 3 for the one word an echo reply changes, inline: ~m +
+ * m' is 0xf7ff whatever the code, and one fold brings the sum (at most
+ * 0x1f7fe) back to 16 bits.
+ */
+static inline uint16_t echo_reply_csum(uint16_t req_csum)
+{
+        uint32_t sum = (uint32_t)(uint16_t)~req_csum + 0xf7ffu;
+        sum = (sum & 0xffffu) + (sum >> 16);
+        return (uint16_t)~sum;
+}
+
+/*
  * Builds and sends an answer (echo or timestamp reply) to a request.
  * Consumes req: an echo reply reuses it when may_reply_in_place() allows,
  * any other answer is built in a new packet and req is freed.
@@ -245,7 +258,7 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
                                          .options = opts,
                                          .options_len = (uint8_t)opts_len };
         uint32_t hlen = (uint32_t)ns_ipv4_hdr_len(h);
-        uint8_t req_type = body[0], code = body[1];
+        uint8_t req_type = body[0];
         uint16_t req_csum = ns_icmp4_checksum(body);
         uint8_t *out;
         struct ns_pkt *pkt;
@@ -273,8 +286,7 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
                  * changes: patch it (RFC 1624) instead of summing again.
                  */
                 ns_icmp4_set_type(out, type);
-                uint16_t csum = ns_csum_update16(req_csum, (uint16_t)(NS_ICMP4_ECHO << 8 | code),
-                                                 (uint16_t)(type << 8 | code));
+                uint16_t csum = echo_reply_csum(req_csum);
                 /*
                  * Equation 3 never yields 0xffff, the only right checksum
                  * of a reply whose words are all zero (id 0, seq 0, zero
@@ -293,7 +305,9 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
                 count_sent(out_eps, &s->stats, type);
         else
                 NS_STAT_INC(out_eps, &s->stats, icmp, sent_dropped);
-        ns__path_release(&path);
+        /* ns__path_release(), inline. */
+        if (path.local_entry)
+                ns__addr_release(&path.local_nic->addrs, path.local_entry);
 }
 
 /*

@@ -295,6 +295,10 @@ int ns__ipv4_write_packet(struct ns_ipv4 *p, const struct ns_path *path,
         }
         if (nat_local(p, pkt))
                 return 0;
+        /* write_routed() for the usual route: out of the NIC, nothing looped or counted. */
+        if (path->loop == NS_LOOP_OUT && !ns_ip4_is_multicast(path->remote))
+                return send_out(p, path->nic, ns__ipv4_path_mtu(p, path->remote, path->mtu),
+                                path->next_hop, pkt);
         return write_routed(p, path, pkt, false);
 }
 
