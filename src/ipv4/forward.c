@@ -123,7 +123,8 @@ struct local_match {
  * arrays. A NIC whose Bloom filter has neither address, and which has no
  * loopback subnets to match, cannot change the answer and is passed over.
  */
-static void match_local(const struct ns_stack *s, ns_ip4 src, ns_ip4 dst, struct local_match *m)
+static inline __attribute__((always_inline)) void match_local(const struct ns_stack *s, ns_ip4 src,
+                                                              ns_ip4 dst, struct local_match *m)
 {
         uint64_t bits = ns__addr_bloom_bit(src) | ns__addr_bloom_bit(dst);
         /* NIC ids start at 1 (ns_nic_create() refuses 0). */
@@ -299,6 +300,23 @@ static void forward_routed(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, struct ns_
                 NS_STAT_INC(EPS(ep), SS(ep), ip, forward_errors);
 }
 
+/*
+ * ns__stack_route_forward() with its usual answer inline: the route table's
+ * cached first route, when its NIC is up, is the route it would return.
+ */
+static inline int route_forward(struct ns_stack *s, ns_ip4 dst, struct ns_nic **nic,
+                                ns_ip4 *next_hop, uint32_t *mtu)
+{
+        const struct ns_route *r = ns__route_cached(&s->routes, dst, 0);
+        struct ns_nic *n = r ? ns__nic_get(s, r->nic_id) : NULL;
+        if (!n || !n->enabled)
+                return ns__stack_route_forward(s, dst, nic, next_hop, mtu);
+        *nic = n;
+        *next_hop = r->gateway != NS_IP4_ANY ? r->gateway : dst;
+        *mtu = r->mtu ? r->mtu : ns__nic_mtu(n);
+        return 0;
+}
+
 void ns__ipv4_forward(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
 {
         struct ns_ipv4 *p = ep->p;
@@ -324,7 +342,7 @@ void ns__ipv4_forward(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
         struct ns_nic *out;
         ns_ip4 next_hop;
         uint32_t mtu;
-        if (ns__stack_route_forward(s, dst, &out, &next_hop, &mtu) != 0) {
+        if (route_forward(s, dst, &out, &next_hop, &mtu) != 0) {
                 /* Linux ip_error: ENETUNREACH is network unreachable, InNoRoutes. */
                 icmp_error(p, pkt, NS_ICMP4_DEST_UNREACH, NS_ICMP4_NET_UNREACH, 0);
                 NS_STAT_INC(EPS(ep), SS(ep), ip, in_no_routes);

@@ -180,8 +180,9 @@ static int nic_write_one(struct ns_nic *nic, ns_ip4 next_hop, struct ns_pkt *pkt
  * next_hop is the neighbour the NIC resolves (the route's gateway, or the
  * destination when on-link).
  */
-static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, ns_ip4 next_hop,
-                    struct ns_pkt *pkt)
+static __attribute__((noinline)) int send_out_full(struct ns_ipv4 *p, struct ns_nic *nic,
+                                                   uint32_t link_mtu, ns_ip4 next_hop,
+                                                   struct ns_pkt *pkt)
 {
         struct ns_stats *eps = &nic->stats, *ss = &p->s->stats;
         uint8_t *h = ns_pkt_data(pkt);
@@ -249,6 +250,31 @@ static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, ns
         if (written < 0)
                 return written;
         return ok == (uint32_t)n ? 0 : NS_ERR_IO;
+}
+
+/*
+ * send_out_full() for the usual packet, as a leaf: a link MTU of at least
+ * 68 that the whole packet fits (so no fragmentation and no DF question),
+ * nothing installed at POSTROUTING, and a NIC without a neighbour cache,
+ * whose ns__nic_write_list_via() is ns__nic_link_write(). Same counters,
+ * same return values.
+ */
+static inline int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu,
+                           ns_ip4 next_hop, struct ns_pkt *pkt)
+{
+        uint32_t len = ns_pkt_len(pkt);
+        if (link_mtu < 68 || len > link_mtu || len > NS_IPV4_MAX_TOTAL || nic->neigh ||
+            (p->s->filter.active & (1u << NS_HOOK_POSTROUTING)))
+                return send_out_full(p, nic, link_mtu, next_hop, pkt);
+        pkt->next = NULL;
+        struct ns_pkt_list l = { .head = pkt, .tail = pkt, .count = 1 };
+        int n = ns__nic_link_write(nic, &l);
+        if (n == 1) {
+                NS_STAT_INC(&nic->stats, &p->s->stats, ip, packets_sent);
+                return 0;
+        }
+        NS_STAT_INC(&nic->stats, &p->s->stats, ip, outgoing_packet_errors);
+        return n < 0 ? n : NS_ERR_IO;
 }
 
 /* The seed's writePacket: local loop, then the NIC. Consumes pkt. */
