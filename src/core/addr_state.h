@@ -99,6 +99,13 @@ struct ns_addr_state {
          * scans over every NIC can pass a NIC over in one test.
          */
         uint64_t fast_bloom;
+        /*
+         * When not NULL, incremented on every change to the entries: one
+         * added, promoted, removed, freed or (un)deprecated. The stack
+         * points it at its route generation (route_table.h), which the send
+         * paths ns__stack_find_route() remembers are checked against.
+         */
+        uint64_t *gen;
 };
 
 /**
@@ -189,7 +196,10 @@ struct ns_addr_entry *ns__addr_acquire_assigned(struct ns_addr_state *s, ns_ip4 
                                                 enum ns_peb temp_peb);
 
 /** Takes one more reference on e. */
-void ns__addr_acquire(struct ns_addr_entry *e);
+static inline void ns__addr_acquire(struct ns_addr_entry *e)
+{
+        e->refs++;
+}
 
 /** The slow path of ns__addr_release(): e holds at most one reference. */
 void ns__addr_release_last(struct ns_addr_state *s, struct ns_addr_entry *e);

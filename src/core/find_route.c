@@ -203,9 +203,58 @@ static __attribute__((noinline)) int find_route_slow(struct ns_stack *s, uint32_
         return need_route ? NS_ERR_NO_ROUTE : NS_ERR_NETWORK_UNREACHABLE;
 }
 
+/*
+ * Remembers the path the short path below just resolved. First every NIC's
+ * address table is made to report its changes to s->routes.gen (a NIC
+ * created later changes nic_count, which the memo checks too).
+ */
+static void memo_fill(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
+                      bool multicast_loop, const struct ns_path *out, uint32_t route_mtu)
+{
+        for (uint32_t id = 1; id < s->nic_end; id++)
+                if (s->nics[id])
+                        s->nics[id]->addrs.gen = &s->routes.gen;
+        struct ns_route_memo *m = &s->routes.memo;
+        m->valid = true;
+        m->multicast_loop = multicast_loop;
+        m->nic_id = nic_id;
+        m->local = local;
+        m->remote = remote;
+        m->gen = s->routes.gen;
+        m->nic_count = s->nic_count;
+        m->nic = out->nic;
+        m->entry = out->local_entry;
+        m->path_local = out->local;
+        m->next_hop = out->next_hop;
+        m->loop = out->loop;
+        m->route_mtu = route_mtu;
+}
+
 int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
                          bool multicast_loop, struct ns_path *out)
 {
+        /*
+         * The same question as last time, with no route, address or NIC
+         * change since (route_table.h, struct ns_route_memo): the same
+         * answer, the source entry acquired again. The generation and NIC
+         * count are compared before m->nic is touched: a removed NIC
+         * changed both.
+         */
+        const struct ns_route_memo *m = &s->routes.memo;
+        if (m->valid && m->remote == remote && m->local == local && m->nic_id == nic_id &&
+            m->multicast_loop == multicast_loop && m->gen == s->routes.gen &&
+            m->nic_count == s->nic_count && m->nic->enabled) {
+                ns__addr_acquire(m->entry);
+                out->nic = m->nic;
+                out->local_nic = m->nic;
+                out->local = m->path_local;
+                out->remote = remote;
+                out->next_hop = m->next_hop;
+                out->loop = m->loop;
+                out->mtu = m->route_mtu ? m->route_mtu : ns__nic_mtu(m->nic);
+                out->local_entry = m->entry;
+                return 0;
+        }
         /*
          * The usual send, to another host by unicast: not one of our
          * addresses (else a local route), and the route table's cached first
@@ -222,6 +271,9 @@ int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_i
                         if (e) {
                                 make_route(s, out, nic, e, local, remote, r->gateway, r->mtu,
                                            multicast_loop);
+                                if (e->kind == NS_ADDR_PERMANENT)
+                                        memo_fill(s, nic_id, local, remote, multicast_loop, out,
+                                                  r->mtu);
                                 return 0;
                         }
                 }

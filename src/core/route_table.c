@@ -29,6 +29,7 @@ static void recompute_starts(struct ns_route_table *t)
 {
         uint32_t per_group[33] = { 0 };
         t->cache_valid = false;
+        t->gen++;
         for (uint32_t i = 0; i < t->count; i++)
                 per_group[group_of(t->slots[i].route.dst.prefix_len)]++;
         t->start[0] = 0;

@@ -36,6 +36,30 @@ struct ns_route_slot {
         uint64_t seq;
 };
 
+struct ns_nic;
+struct ns_addr_entry;
+
+/**
+ * The last send path ns__stack_find_route() resolved by its short path
+ * (find_route.c): the question (nic_id, local, remote, multicast_loop) and
+ * the answer, valid while the table's `gen` and the stack's NIC count are
+ * what they were and the NIC is enabled. `entry` is a permanent address
+ * entry, held by nobody on the memo's behalf: any change that could free
+ * it changes `gen` first.
+ */
+struct ns_route_memo {
+        bool valid;
+        bool multicast_loop;
+        uint32_t nic_id;
+        ns_ip4 local, remote;
+        uint64_t gen;
+        uint32_t nic_count;
+        struct ns_nic *nic;
+        struct ns_addr_entry *entry;
+        ns_ip4 path_local, next_hop;
+        uint32_t loop, route_mtu;
+};
+
 /** The table. Embed it; init before use. */
 struct ns_route_table {
         struct ns_allocator alloc;
@@ -59,6 +83,13 @@ struct ns_route_table {
         ns_ip4 cache_dst;
         uint32_t cache_nic;
         uint32_t cache_slot;
+        /*
+         * Generation of everything a resolved send path depends on: bumped
+         * by every change to this table and, through ns_addr_state.gen, by
+         * every change to a NIC's addresses.
+         */
+        uint64_t gen;
+        struct ns_route_memo memo;
 };
 
 /** Makes t empty; a (copied) supplies memory, NULL means malloc. */

@@ -288,6 +288,78 @@ static void test_forwarding_follows_address_changes(void **state)
         env_down(&env, ep);
 }
 
+/*
+ * Changes that touch no route: an address that makes the destination ours
+ * on a NIC created after the last send, or on one that existed before it,
+ * and a new first-primary address that becomes the source.
+ */
+static void test_changes_without_a_route_change(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct ns_udp_ep *ep;
+        env_up(&env, &ep);
+        unsigned rx = 0;
+        ns_udp_set_recv_cb(ep, count_rx, &rx);
+        assert_int_equal(send_far(&env, ep), 1);
+        assert_int_equal(send_far(&env, ep), 1);
+        /* A new NIC that owns FAR (a /32: no connected route): looped from now on. */
+        ns_test_add_nic(&env, 3, 1500, 0, 0);
+        assert_int_equal(send_far(&env, ep), 1);
+        assert_int_equal(ns_nic_add_address(env.s, 3, P(FAR, 32)), 0);
+        assert_int_equal(send_far(&env, ep), 0);
+        assert_int_equal(rx, 0); /* port 9: nobody there, but nothing left a link */
+        assert_int_equal(ns_nic_remove_address(env.s, 3, FAR), 0);
+        assert_int_equal(send_far(&env, ep), 1);
+        assert_int_equal(send_far(&env, ep), 1);
+        /* The same on NIC 2, which existed before those sends. */
+        assert_int_equal(ns_nic_add_address(env.s, 2, P(FAR, 32)), 0);
+        assert_int_equal(send_far(&env, ep), 0);
+        assert_int_equal(ns_nic_remove_address(env.s, 2, FAR), 0);
+        assert_int_equal(send_far(&env, ep), 1);
+        /* A NIC removed and another created under the same id. */
+        assert_int_equal(ns_nic_remove(env.s, 3), 0);
+        ns_channel_destroy(env.ch[3]);
+        env.ch[3] = NULL;
+        assert_int_equal(send_far(&env, ep), 1);
+        ns_test_add_nic(&env, 3, 1500, 0, 0);
+        assert_int_equal(ns_nic_add_address(env.s, 3, P(FAR, 32)), 0);
+        assert_int_equal(send_far(&env, ep), 0);
+        env_down(&env, ep);
+}
+
+/* The source of an unbound send follows the primary addresses. */
+static void test_source_follows_primary_changes(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct ns_udp_ep *ep;
+        env_up(&env, &ep);
+        const ns_ip4 other = NS_IP4(192, 0, 2, 77);
+        for (int round = 0; round < 2; round++) {
+                assert_int_equal(ns_udp_send(ep, FAR, 9, "x", 1), 0);
+                struct ns_pkt *p = ns_channel_read(env.ch[1]);
+                assert_non_null(p);
+                assert_int_equal(ns_ipv4_src(ns_pkt_data(p)), US1);
+                ns_pkt_free(p);
+        }
+        /* A /32 first-primary address: no route changes, the source does. */
+        struct ns_ip4_prefix o = P(other, 32);
+        assert_int_equal(ns_nic_add_address_ex(env.s, 1, o, NS_PRIMARY_FIRST, false), 0);
+        assert_int_equal(ns_udp_send(ep, FAR, 9, "x", 1), 0);
+        struct ns_pkt *p = ns_channel_read(env.ch[1]);
+        assert_non_null(p);
+        assert_int_equal(ns_ipv4_src(ns_pkt_data(p)), other);
+        ns_pkt_free(p);
+        assert_int_equal(ns_nic_remove_address(env.s, 1, other), 0);
+        assert_int_equal(ns_udp_send(ep, FAR, 9, "x", 1), 0);
+        p = ns_channel_read(env.ch[1]);
+        assert_non_null(p);
+        assert_int_equal(ns_ipv4_src(ns_pkt_data(p)), US1);
+        ns_pkt_free(p);
+        env_down(&env, ep);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -297,6 +369,8 @@ int main(void)
                 cmocka_unit_test(test_echo_reply_follows_route_changes),
                 cmocka_unit_test(test_send_to_an_address_that_stops_being_ours),
                 cmocka_unit_test(test_forwarding_follows_address_changes),
+                cmocka_unit_test(test_changes_without_a_route_change),
+                cmocka_unit_test(test_source_follows_primary_changes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
