@@ -230,6 +230,36 @@ static void memo_fill(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 
         m->route_mtu = route_mtu;
 }
 
+/*
+ * The usual send, to another host by unicast: not one of our addresses
+ * (else a local route), and the route table's cached first candidate
+ * usable. That is what find_route_slow() would conclude too, by the same
+ * steps; anything else, or a failed step (which leaves nothing acquired),
+ * takes it.
+ */
+static __attribute__((noinline)) int find_route_short(struct ns_stack *s, uint32_t nic_id,
+                                                      ns_ip4 local, ns_ip4 remote,
+                                                      bool multicast_loop, struct ns_path *out)
+{
+        if (remote != NS_IP4_BROADCAST && !ns_ip4_is_multicast(remote) &&
+            !ns_ip4_is_loopback(remote) && !(s->handle_local && owned_by_a_nic(s, remote))) {
+                const struct ns_route *r = ns__route_cached(&s->routes, remote, nic_id);
+                struct ns_nic *nic = r ? ns__nic_get(s, r->nic_id) : NULL;
+                if (nic && nic->enabled) {
+                        struct ns_addr_entry *e = address_for(nic, local, remote);
+                        if (e) {
+                                make_route(s, out, nic, e, local, remote, r->gateway, r->mtu,
+                                           multicast_loop);
+                                if (e->kind == NS_ADDR_PERMANENT)
+                                        memo_fill(s, nic_id, local, remote, multicast_loop, out,
+                                                  r->mtu);
+                                return 0;
+                        }
+                }
+        }
+        return find_route_slow(s, nic_id, local, remote, multicast_loop, out);
+}
+
 int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
                          bool multicast_loop, struct ns_path *out)
 {
@@ -255,30 +285,7 @@ int ns__stack_find_route(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_i
                 out->local_entry = m->entry;
                 return 0;
         }
-        /*
-         * The usual send, to another host by unicast: not one of our
-         * addresses (else a local route), and the route table's cached first
-         * candidate usable. That is what find_route_slow() would conclude
-         * too, by the same steps; anything else, or a failed step (which
-         * leaves nothing acquired), takes it.
-         */
-        if (remote != NS_IP4_BROADCAST && !ns_ip4_is_multicast(remote) &&
-            !ns_ip4_is_loopback(remote) && !(s->handle_local && owned_by_a_nic(s, remote))) {
-                const struct ns_route *r = ns__route_cached(&s->routes, remote, nic_id);
-                struct ns_nic *nic = r ? ns__nic_get(s, r->nic_id) : NULL;
-                if (nic && nic->enabled) {
-                        struct ns_addr_entry *e = address_for(nic, local, remote);
-                        if (e) {
-                                make_route(s, out, nic, e, local, remote, r->gateway, r->mtu,
-                                           multicast_loop);
-                                if (e->kind == NS_ADDR_PERMANENT)
-                                        memo_fill(s, nic_id, local, remote, multicast_loop, out,
-                                                  r->mtu);
-                                return 0;
-                        }
-                }
-        }
-        return find_route_slow(s, nic_id, local, remote, multicast_loop, out);
+        return find_route_short(s, nic_id, local, remote, multicast_loop, out);
 }
 
 void ns__path_release(struct ns_path *p)

@@ -220,8 +220,10 @@ static inline uint16_t echo_reply_csum(uint16_t req_csum)
  * Consumes req: an echo reply reuses it when may_reply_in_place() allows,
  * any other answer is built in a new packet and req is freed.
  */
-static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const uint8_t *body,
-                  uint32_t len, const uint8_t *opts, size_t opts_len)
+static inline __attribute__((always_inline)) void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req,
+                                                        uint8_t type, const uint8_t *body,
+                                                        uint32_t len, const uint8_t *opts,
+                                                        size_t opts_len)
 {
         struct ns_ipv4 *p = ep->p;
         struct ns_stack *s = p->s;
@@ -314,7 +316,8 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
  * Echo and timestamp requests: options with the echo usage, then the reply.
  * Consumes pkt.
  */
-static void answer_request(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, uint8_t reply_type)
+static inline __attribute__((always_inline)) void
+answer_request(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, uint8_t reply_type)
 {
         const uint8_t *h = ns_pkt_network_header(pkt);
         bool bcast = (pkt->flags & NS_PKT_F_LOCAL_BCAST) || ns_ip4_is_multicast(ns_ipv4_dst(h));
@@ -345,6 +348,12 @@ static void answer_request(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, uint8_t re
         }
         /* Echo: the request's identifier, sequence and data come back. */
         reply(ep, pkt, reply_type, body, len, opts, opts_len);
+}
+
+/* answer_request() for a timestamp, out of line: only echo is inlined into ns__icmp4_handle(). */
+static __attribute__((noinline)) void answer_timestamp(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
+{
+        answer_request(ep, pkt, NS_ICMP4_TIMESTAMP_REPLY);
 }
 
 /* The quoted datagram of an ICMP error, for the transport that sent it. */
@@ -427,7 +436,7 @@ void ns__icmp4_handle(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
                         NS_STAT_INC(EPS(ep), SS(ep), icmp, received_invalid);
                         break;
                 }
-                answer_request(ep, pkt, NS_ICMP4_TIMESTAMP_REPLY);
+                answer_timestamp(ep, pkt);
                 return;
         case NS_ICMP4_TIMESTAMP_REPLY:
                 NS_STAT_INC(EPS(ep), SS(ep), icmp, received_timestamp_reply);
