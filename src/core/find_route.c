@@ -172,10 +172,10 @@ static __attribute__((noinline)) int find_route_slow(struct ns_stack *s, uint32_
                 return is_loop ? NS_ERR_BAD_LOCAL_ADDRESS : NS_ERR_NETWORK_UNREACHABLE;
         }
 
+        /* ok() runs once per candidate, as the seed's FindRoute asks each NIC once. */
         struct route_probe probe = { .s = s, .local = local, .remote = remote };
-        const struct ns_route *r = ns__route_cached(&s->routes, remote, nic_id);
-        if (!r || !route_usable(r->nic_id, &probe))
-                r = ns__route_lookup(&s->routes, remote, nic_id, route_usable, &probe);
+        const struct ns_route *r =
+            ns__route_lookup(&s->routes, remote, nic_id, route_usable, &probe);
         if (r) {
                 struct ns_nic *nic = ns__nic_get(s, r->nic_id);
                 make_route(s, out, nic, probe.entry, local, remote,
@@ -233,9 +233,10 @@ static void memo_fill(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 
 /*
  * The usual send, to another host by unicast: not one of our addresses
  * (else a local route), and the route table's cached first candidate
- * usable. That is what find_route_slow() would conclude too, by the same
- * steps; anything else, or a failed step (which leaves nothing acquired),
- * takes it.
+ * usable with a permanent source (the NIC's primary choice, or the given
+ * address). That is what find_route_slow() would conclude too, by the same
+ * steps. Anything else takes it; the steps tried here have no side effect
+ * when they fail (a temporary source, which allocates, is left to it).
  */
 static __attribute__((noinline)) int find_route_short(struct ns_stack *s, uint32_t nic_id,
                                                       ns_ip4 local, ns_ip4 remote,
@@ -246,13 +247,14 @@ static __attribute__((noinline)) int find_route_short(struct ns_stack *s, uint32
                 const struct ns_route *r = ns__route_cached(&s->routes, remote, nic_id);
                 struct ns_nic *nic = r ? ns__nic_get(s, r->nic_id) : NULL;
                 if (nic && nic->enabled) {
-                        struct ns_addr_entry *e = address_for(nic, local, remote);
+                        struct ns_addr_entry *e =
+                            local == NS_IP4_ANY
+                                ? ns__addr_acquire_outgoing_primary(&nic->addrs, remote, false)
+                                : ns__addr_acquire_permanent(&nic->addrs, local);
                         if (e) {
                                 make_route(s, out, nic, e, local, remote, r->gateway, r->mtu,
                                            multicast_loop);
-                                if (e->kind == NS_ADDR_PERMANENT)
-                                        memo_fill(s, nic_id, local, remote, multicast_loop, out,
-                                                  r->mtu);
+                                memo_fill(s, nic_id, local, remote, multicast_loop, out, r->mtu);
                                 return 0;
                         }
                 }
