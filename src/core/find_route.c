@@ -204,16 +204,40 @@ static __attribute__((noinline)) int find_route_slow(struct ns_stack *s, uint32_
 }
 
 /*
- * Remembers the path the short path below just resolved. First every NIC's
- * address table is made to report its changes to s->routes.gen (a NIC
- * created later changes nic_count, which the memo checks too).
+ * Makes every NIC's address table report its changes to s->routes.gen. A
+ * NIC created later does not report until the next call, but it changes
+ * the NIC count, which everything remembered under gen checks too.
  */
-static void memo_fill(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
-                      bool multicast_loop, const struct ns_path *out, uint32_t route_mtu)
+static void watch_addresses(struct ns_stack *s)
 {
         for (uint32_t id = 1; id < s->nic_end; id++)
                 if (s->nics[id])
                         s->nics[id]->addrs.gen = &s->routes.gen;
+}
+
+void ns__route_local_rebuild(struct ns_stack *s)
+{
+        struct ns_route_table *t = &s->routes;
+        watch_addresses(s);
+        t->local_bloom = 0;
+        t->local_loopback = false;
+        for (uint32_t id = 1; id < s->nic_end; id++) {
+                const struct ns_nic *nic = s->nics[id];
+                if (!nic)
+                        continue;
+                t->local_bloom |= nic->addrs.fast_bloom;
+                t->local_loopback |= nic->loopback;
+        }
+        t->local_gen = t->gen;
+        t->local_nics = s->nic_count;
+        t->local_valid = true;
+}
+
+/* Remembers the path the short path below just resolved. */
+static void memo_fill(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
+                      bool multicast_loop, const struct ns_path *out, uint32_t route_mtu)
+{
+        watch_addresses(s);
         struct ns_route_memo *m = &s->routes.memo;
         m->valid = true;
         m->multicast_loop = multicast_loop;

@@ -90,7 +90,28 @@ struct ns_route_table {
          */
         uint64_t gen;
         struct ns_route_memo memo;
+        /*
+         * The union of every NIC's address Bloom filter (ns_addr_state.
+         * fast_bloom), and whether some NIC is loopback (its subnets are in
+         * no filter), as of generation local_gen with local_nics NICs:
+         * rebuilt by ns__route_local_rebuild() when either moved.
+         */
+        bool local_valid;
+        bool local_loopback;
+        uint32_t local_nics;
+        uint64_t local_gen;
+        uint64_t local_bloom;
 };
+
+struct ns_stack;
+
+/**
+ * Rebuilds s->routes.local_bloom and local_loopback from every NIC and
+ * makes every NIC's address table report its changes to s->routes.gen
+ * (find_route.c). A clear bit of local_bloom then proves, while gen and
+ * the NIC count stay, that no NIC has that address or subnet broadcast.
+ */
+void ns__route_local_rebuild(struct ns_stack *s);
 
 /** Makes t empty; a (copied) supplies memory, NULL means malloc. */
 void ns__route_table_init(struct ns_route_table *t, const struct ns_allocator *a);

@@ -121,12 +121,19 @@ struct local_match {
  * subnet broadcast is dst, by ns__nic_match()'s rule) and Linux's
  * fib_validate_source own-address test, in one pass over the flat address
  * arrays. A NIC whose Bloom filter has neither address, and which has no
- * loopback subnets to match, cannot change the answer and is passed over.
+ * loopback subnets to match, cannot change the answer and is passed over;
+ * when the union of every NIC's filter (route_table.h) has neither, the
+ * answer is "none" without visiting any.
  */
-static inline __attribute__((always_inline)) void match_local(const struct ns_stack *s, ns_ip4 src,
+static inline __attribute__((always_inline)) void match_local(struct ns_stack *s, ns_ip4 src,
                                                               ns_ip4 dst, struct local_match *m)
 {
         uint64_t bits = ns__addr_bloom_bit(src) | ns__addr_bloom_bit(dst);
+        const struct ns_route_table *t = &s->routes;
+        if (!t->local_valid || t->local_gen != t->gen || t->local_nics != s->nic_count)
+                ns__route_local_rebuild(s);
+        if (!(t->local_bloom & bits) && !t->local_loopback)
+                return;
         /* NIC ids start at 1 (ns_nic_create() refuses 0). */
         for (uint32_t id = 1; id < s->nic_end; id++) {
                 struct ns_nic *nic = s->nics[id];

@@ -289,6 +289,41 @@ static void test_forwarding_follows_address_changes(void **state)
 }
 
 /*
+ * NICs created after forwarding started: an address of a new NIC is ours
+ * at once, and so is any address of a new loopback NIC's subnets (which
+ * the per-NIC filters do not hold).
+ */
+static void test_forwarding_sees_new_nics(void **state)
+{
+        (void)state;
+        struct ns_test_env env;
+        struct ns_udp_ep *ep;
+        env_up(&env, &ep);
+        assert_int_equal(ns_ipv4_set_param(env.s, NS_IPV4_PARAM_FORWARDING, 1), 0);
+        struct capture c = { 0 };
+        capture_register(env.s, 253, &c);
+        route(&env, NS_IP4(203, 0, 113, 0), 24, GW2, 2);
+        assert_int_equal(inject_fwd(&env, PEER, FAR), 1);
+        assert_int_equal(inject_fwd(&env, PEER, FAR), 1);
+        ns_test_add_nic(&env, 3, 1500, FAR, 32);
+        assert_int_equal(inject_fwd(&env, PEER, FAR), 0);
+        assert_int_equal(c.count, 1);
+        /* 10.9.0.0/16 is nobody's yet: forwarded by the default route. */
+        const ns_ip4 lo_host = NS_IP4(10, 9, 5, 5);
+        assert_int_equal(inject_fwd(&env, PEER, lo_host), 1);
+        assert_int_equal(c.count, 1);
+        env.ch[4] = ns_channel_create(NULL, 1500, 16, NS_LINK_CAP_LOOPBACK);
+        assert_non_null(env.ch[4]);
+        assert_int_equal(ns_nic_create(env.s, 4, ns_channel_link(env.ch[4]), NULL), 0);
+        assert_int_equal(ns_nic_add_address(env.s, 4, P(NS_IP4(10, 9, 0, 1), 16)), 0);
+        assert_int_equal(inject_fwd(&env, PEER, lo_host), 0);
+        assert_int_equal(c.count, 2);
+        assert_int_equal(c.last_nic, 4);
+        ns_test_drain_all(&env);
+        env_down(&env, ep);
+}
+
+/*
  * Changes that touch no route: an address that makes the destination ours
  * on a NIC created after the last send, or on one that existed before it,
  * and a new first-primary address that becomes the source.
@@ -370,6 +405,7 @@ int main(void)
                 cmocka_unit_test(test_send_to_an_address_that_stops_being_ours),
                 cmocka_unit_test(test_forwarding_follows_address_changes),
                 cmocka_unit_test(test_changes_without_a_route_change),
+                cmocka_unit_test(test_forwarding_sees_new_nics),
                 cmocka_unit_test(test_source_follows_primary_changes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
