@@ -5,6 +5,13 @@
 
 #include "core/addr_state.h"
 
+/* Tells whoever watches (addr_state.h, `gen`) that the entries changed. */
+static void changed(struct ns_addr_state *s)
+{
+        if (s->gen)
+                ++*s->gen;
+}
+
 /* Index of e in arr[0..n), or -1. */
 static int index_of(struct ns_addr_entry *const *arr, uint32_t n, const struct ns_addr_entry *e)
 {
@@ -65,6 +72,7 @@ static void primary_place(struct ns_addr_state *s, struct ns_addr_entry *e, enum
 /* Unlinks e from both lists and frees it. */
 static void destroy_entry(struct ns_addr_state *s, struct ns_addr_entry *e)
 {
+        changed(s);
         int i = index_of(s->entries, s->n_entries, e);
         if (i >= 0)
                 remove_slot(s->entries, &s->n_entries, (uint32_t)i);
@@ -95,6 +103,7 @@ static void fast_add(struct ns_addr_state *s, struct ns_addr_entry *e)
         s->fast_mask[i] = m;
         s->fast_bcast[i] = e->pfx.prefix_len <= 30 ? (e->pfx.addr | ~m) : e->pfx.addr;
         s->fast_entry[i] = e;
+        s->fast_bloom |= ns__addr_bloom_bit(s->fast_addr[i]) | ns__addr_bloom_bit(s->fast_bcast[i]);
 }
 
 static void fast_remove(struct ns_addr_state *s, const struct ns_addr_entry *e)
@@ -110,6 +119,11 @@ static void fast_remove(struct ns_addr_state *s, const struct ns_addr_entry *e)
                         s->fast_entry[j - 1] = s->fast_entry[j];
                 }
                 s->n_fast--;
+                /* A filter only ever gains bits: build it again from what is left. */
+                s->fast_bloom = 0;
+                for (uint32_t j = 0; j < s->n_fast; j++)
+                        s->fast_bloom |= ns__addr_bloom_bit(s->fast_addr[j]) |
+                                         ns__addr_bloom_bit(s->fast_bcast[j]);
                 return;
         }
 }
@@ -129,6 +143,8 @@ void ns__addr_state_cleanup(struct ns_addr_state *s)
         s->n_primary = 0;
         s->n_permanent = 0;
         s->n_fast = 0;
+        s->fast_bloom = 0;
+        changed(s);
 }
 
 struct ns_addr_entry *ns__addr_find(const struct ns_addr_state *s, ns_ip4 addr)
@@ -167,6 +183,7 @@ static int add_permanent(struct ns_addr_state *s, struct ns_ip4_prefix pfx, enum
         s->n_permanent++;
         fast_add(s, e);
         primary_place(s, e, peb);
+        changed(s);
         *out = e;
         return 0;
 }
@@ -189,6 +206,7 @@ int ns__addr_remove_permanent(struct ns_addr_state *s, ns_ip4 addr)
         e->kind = NS_ADDR_PERMANENT_EXPIRED;
         s->n_permanent--;
         fast_remove(s, e);
+        changed(s);
         ns__addr_release(s, e);
         return 0;
 }
@@ -199,15 +217,11 @@ int ns__addr_set_deprecated(struct ns_addr_state *s, ns_ip4 addr, bool deprecate
         if (!e)
                 return NS_ERR_BAD_LOCAL_ADDRESS;
         e->deprecated = deprecated;
+        changed(s);
         return 0;
 }
 
-void ns__addr_acquire(struct ns_addr_entry *e)
-{
-        e->refs++;
-}
-
-void ns__addr_release(struct ns_addr_state *s, struct ns_addr_entry *e)
+void ns__addr_release_last(struct ns_addr_state *s, struct ns_addr_entry *e)
 {
         if (e->refs == 0)
                 return; /* a caller bug; never underflow into a huge count */
@@ -244,6 +258,7 @@ struct ns_addr_entry *ns__addr_acquire_assigned(struct ns_addr_state *s, ns_ip4 
                 return NULL;
         e->refs = 1;
         primary_place(s, e, temp_peb);
+        changed(s);
         return e;
 }
 

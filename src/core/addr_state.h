@@ -92,7 +92,34 @@ struct ns_addr_state {
         ns_ip4 fast_mask[NS_ADDR_MAX_PER_NIC];
         ns_ip4 fast_bcast[NS_ADDR_MAX_PER_NIC];
         struct ns_addr_entry *fast_entry[NS_ADDR_MAX_PER_NIC];
+        /*
+         * A one-word Bloom filter of fast_addr and fast_bcast: bit
+         * ns__addr_bloom_bit(a) is set for each. A clear bit proves that a
+         * is neither an address nor a subnet broadcast here, so per-packet
+         * scans over every NIC can pass a NIC over in one test.
+         */
+        uint64_t fast_bloom;
+        /*
+         * When not NULL, incremented on every change to the entries: one
+         * added, promoted, removed, freed or (un)deprecated. The stack
+         * points it at its route generation (route_table.h), which the send
+         * paths ns__stack_find_route() remembers are checked against.
+         */
+        uint64_t *gen;
 };
+
+/**
+ * The bit of ns_addr_state.fast_bloom that address a sets: the top six bits
+ * of a multiply, xor-shift, multiply mix, so that neighbouring addresses
+ * (a host and its peer, a subnet's broadcast) spread over the word.
+ */
+static inline uint64_t ns__addr_bloom_bit(ns_ip4 a)
+{
+        uint32_t x = a * 0x9e3779b1u;
+        x ^= x >> 16;
+        x *= 0x85ebca6bu;
+        return (uint64_t)1 << (x >> 26);
+}
 
 /** True when a lies in p's subnet (p.addr need not be masked). */
 static inline bool ns_ip4_prefix_contains(struct ns_ip4_prefix p, ns_ip4 a)
@@ -169,13 +196,47 @@ struct ns_addr_entry *ns__addr_acquire_assigned(struct ns_addr_state *s, ns_ip4 
                                                 enum ns_peb temp_peb);
 
 /** Takes one more reference on e. */
-void ns__addr_acquire(struct ns_addr_entry *e);
+static inline void ns__addr_acquire(struct ns_addr_entry *e)
+{
+        e->refs++;
+}
+
+/** The slow path of ns__addr_release(): e holds at most one reference. */
+void ns__addr_release_last(struct ns_addr_state *s, struct ns_addr_entry *e);
 
 /**
  * Drops one reference on e; an expired or temporary entry whose count
- * reaches zero is removed and freed. e must have come from s.
+ * reaches zero is removed and freed. e must have come from s. Inline for
+ * the per-packet case: a permanent address held by a path keeps at least
+ * the state's reference, so only a count of one or zero needs a call.
  */
-void ns__addr_release(struct ns_addr_state *s, struct ns_addr_entry *e);
+static inline void ns__addr_release(struct ns_addr_state *s, struct ns_addr_entry *e)
+{
+        if (e->refs > 1) {
+                e->refs--;
+                return;
+        }
+        ns__addr_release_last(s, e);
+}
+
+/**
+ * Rule 1 of ns__addr_acquire_assigned() for a permanent address alone: the
+ * permanent entry for exactly addr, acquired, or NULL, found in the flat
+ * arrays. An address has one entry whatever its kind, so when this finds
+ * one, ns__addr_acquire_assigned() returns the same entry; when it does
+ * not, the caller asks ns__addr_acquire_assigned() for the other rules.
+ */
+static inline struct ns_addr_entry *ns__addr_acquire_permanent(struct ns_addr_state *s, ns_ip4 addr)
+{
+        for (uint32_t i = 0; i < s->n_fast; i++) {
+                if (s->fast_addr[i] == addr) {
+                        struct ns_addr_entry *e = s->fast_entry[i];
+                        e->refs++;
+                        return e;
+                }
+        }
+        return NULL;
+}
 
 /**
  * Chooses the source address for a packet to remote among the primary

@@ -229,15 +229,12 @@ static void take_global(struct ns_icmp_ratelimit *rl, int64_t now_ns)
         rl->global.credit = rl->global.credit > cost ? rl->global.credit - cost : 0;
 }
 
-enum ns_icmp_rl_verdict ns__icmp_rl_check(struct ns_icmp_ratelimit *rl, uint8_t type, uint8_t code,
-                                          ns_ip4 dst, int64_t now_ns)
+/* The buckets, for a message the exemptions of ns__icmp_rl_check() do not cover. */
+static __attribute__((noinline)) enum ns_icmp_rl_verdict
+check_buckets(struct ns_icmp_ratelimit *rl, uint8_t type, ns_ip4 dst, int64_t now_ns)
 {
         struct ns_token_bucket *host = NULL;
 
-        if (type == 0 && !rl->cfg.limit_echo_reply)
-                return NS_ICMP_RL_ALLOW;
-        if (type == 3 && code == 4)
-                return NS_ICMP_RL_ALLOW;
         if (rl->table && type < 32 && (rl->cfg.mask >> type) & 1u)
                 host = host_bucket(rl, dst, now_ns);
         /* Look at both before taking from either: a refusal costs nothing. */
@@ -249,6 +246,18 @@ enum ns_icmp_rl_verdict ns__icmp_rl_check(struct ns_icmp_ratelimit *rl, uint8_t 
                 ns__tb_take(host, now_ns);
         take_global(rl, now_ns);
         return NS_ICMP_RL_ALLOW;
+}
+
+enum ns_icmp_rl_verdict ns__icmp_rl_check(struct ns_icmp_ratelimit *rl, uint8_t type, uint8_t code,
+                                          ns_ip4 dst, int64_t now_ns)
+{
+        /* Every echo reply (by default) and every fragmentation needed pass
+         * without touching a bucket: answered before any other work. */
+        if (type == 0 && !rl->cfg.limit_echo_reply)
+                return NS_ICMP_RL_ALLOW;
+        if (type == 3 && code == 4)
+                return NS_ICMP_RL_ALLOW;
+        return check_buckets(rl, type, dst, now_ns);
 }
 
 bool ns__icmp_rl_allow(struct ns_icmp_ratelimit *rl, uint8_t type, ns_ip4 dst, int64_t now_ns)

@@ -24,9 +24,12 @@ static bool slot_before(const struct ns_route_slot *a, const struct ns_route_slo
         return a->seq < b->seq;
 }
 
+/* Every change to the table goes through here: the cached lookup goes too. */
 static void recompute_starts(struct ns_route_table *t)
 {
         uint32_t per_group[33] = { 0 };
+        t->cache_valid = false;
+        t->gen++;
         for (uint32_t i = 0; i < t->count; i++)
                 per_group[group_of(t->slots[i].route.dst.prefix_len)]++;
         t->start[0] = 0;
@@ -196,11 +199,17 @@ void ns__route_del_nic(struct ns_route_table *t, uint32_t nic_id)
         recompute_starts(t);
 }
 
-const struct ns_route *ns__route_lookup(const struct ns_route_table *t, ns_ip4 dst, uint32_t nic_id,
-                                        ns_route_nic_ok_fn ok, void *ctx)
+/*
+ * The full search. Records the first candidate (before ok()) in the cache;
+ * slot `tried` (an index, or UINT32_MAX) was refused by ok() already.
+ */
+static const struct ns_route *lookup_slow(struct ns_route_table *t, ns_ip4 dst, uint32_t nic_id,
+                                          ns_route_nic_ok_fn ok, void *ctx, uint32_t tried)
 {
+        uint32_t first = 0;
+        const struct ns_route *found = NULL;
         /* Longest prefix first: only the groups that hold routes, in order. */
-        for (uint64_t m = t->groups; m; m &= m - 1) {
+        for (uint64_t m = t->groups; m && !found; m &= m - 1) {
                 uint32_t g = lowest_bit(m);
                 uint32_t lo = t->start[g], hi = t->start[g + 1];
                 ns_ip4 key = dst & ns_ip4_mask((uint8_t)(32 - g));
@@ -209,12 +218,34 @@ const struct ns_route *ns__route_lookup(const struct ns_route_table *t, ns_ip4 d
                         const struct ns_route *r = &t->slots[i].route;
                         if (nic_id != 0 && r->nic_id != nic_id)
                                 continue;
-                        if (ok && !ok(r->nic_id, ctx))
+                        if (first == 0)
+                                first = i + 1;
+                        if (i == tried || (ok && !ok(r->nic_id, ctx)))
                                 continue;
-                        return r;
+                        found = r;
+                        break;
                 }
         }
-        return NULL;
+        t->cache_valid = true;
+        t->cache_dst = dst;
+        t->cache_nic = nic_id;
+        t->cache_slot = first;
+        return found;
+}
+
+const struct ns_route *ns__route_lookup(struct ns_route_table *t, ns_ip4 dst, uint32_t nic_id,
+                                        ns_route_nic_ok_fn ok, void *ctx)
+{
+        if (t->cache_valid && t->cache_dst == dst && t->cache_nic == nic_id) {
+                if (t->cache_slot == 0)
+                        return NULL; /* no route to dst through nic_id at all */
+                uint32_t i = t->cache_slot - 1;
+                const struct ns_route *r = &t->slots[i].route;
+                if (!ok || ok(r->nic_id, ctx))
+                        return r;
+                return lookup_slow(t, dst, nic_id, ok, ctx, i);
+        }
+        return lookup_slow(t, dst, nic_id, ok, ctx, UINT32_MAX);
 }
 
 size_t ns__route_list(const struct ns_route_table *t, struct ns_route *out, size_t max)

@@ -36,6 +36,30 @@ struct ns_route_slot {
         uint64_t seq;
 };
 
+struct ns_nic;
+struct ns_addr_entry;
+
+/**
+ * The last send path ns__stack_find_route() resolved by its short path
+ * (find_route.c): the question (nic_id, local, remote, multicast_loop) and
+ * the answer, valid while the table's `gen` and the stack's NIC count are
+ * what they were and the NIC is enabled. `entry` is a permanent address
+ * entry, held by nobody on the memo's behalf: any change that could free
+ * it changes `gen` first.
+ */
+struct ns_route_memo {
+        bool valid;
+        bool multicast_loop;
+        uint32_t nic_id;
+        ns_ip4 local, remote;
+        uint64_t gen;
+        uint32_t nic_count;
+        struct ns_nic *nic;
+        struct ns_addr_entry *entry;
+        ns_ip4 path_local, next_hop;
+        uint32_t loop, route_mtu;
+};
+
 /** The table. Embed it; init before use. */
 struct ns_route_table {
         struct ns_allocator alloc;
@@ -49,7 +73,45 @@ struct ns_route_table {
          * a lookup visits only the lengths present; kept with start[].
          */
         uint64_t groups;
+        /*
+         * One-entry lookup cache: the first route in lookup order to
+         * cache_dst through cache_nic (0: any), before the caller's ok()
+         * filter, as slot index + 1 (0: there is none). Valid while
+         * cache_valid; every change to the table clears it.
+         */
+        bool cache_valid;
+        ns_ip4 cache_dst;
+        uint32_t cache_nic;
+        uint32_t cache_slot;
+        /*
+         * Generation of everything a resolved send path depends on: bumped
+         * by every change to this table and, through ns_addr_state.gen, by
+         * every change to a NIC's addresses.
+         */
+        uint64_t gen;
+        struct ns_route_memo memo;
+        /*
+         * The union of every NIC's address Bloom filter (ns_addr_state.
+         * fast_bloom), and whether some NIC is loopback (its subnets are in
+         * no filter), as of generation local_gen with local_nics NICs:
+         * rebuilt by ns__route_local_rebuild() when either moved.
+         */
+        bool local_valid;
+        bool local_loopback;
+        uint32_t local_nics;
+        uint64_t local_gen;
+        uint64_t local_bloom;
 };
+
+struct ns_stack;
+
+/**
+ * Rebuilds s->routes.local_bloom and local_loopback from every NIC and
+ * makes every NIC's address table report its changes to s->routes.gen
+ * (find_route.c). A clear bit of local_bloom then proves, while gen and
+ * the NIC count stay, that no NIC has that address or subnet broadcast.
+ */
+void ns__route_local_rebuild(struct ns_stack *s);
 
 /** Makes t empty; a (copied) supplies memory, NULL means malloc. */
 void ns__route_table_init(struct ns_route_table *t, const struct ns_allocator *a);
@@ -97,9 +159,30 @@ typedef bool (*ns_route_nic_ok_fn)(uint32_t nic_id, void *ctx);
  * skipped, and the search goes on to the next candidate, shorter prefixes
  * included. Returns a pointer into the table, valid until the next change
  * to it, or NULL when nothing matches.
+ *
+ * The first candidate (the route the answer is when ok() accepts it) is a
+ * function of the table, dst and nic_id alone, so the table remembers it
+ * for the last (dst, nic_id) asked, until the table changes. ok() is
+ * called on every lookup, cached or not, so NIC and address state never
+ * go stale: only a refused first candidate takes the full search again.
  */
-const struct ns_route *ns__route_lookup(const struct ns_route_table *t, ns_ip4 dst, uint32_t nic_id,
+const struct ns_route *ns__route_lookup(struct ns_route_table *t, ns_ip4 dst, uint32_t nic_id,
                                         ns_route_nic_ok_fn ok, void *ctx);
+
+/**
+ * The cached first candidate of ns__route_lookup(t, dst, nic_id, ...) when
+ * the cache holds one for exactly (dst, nic_id), else NULL. A caller that
+ * gets a route checks it as its ok() would and, when that refuses it (or
+ * on NULL), calls ns__route_lookup(), which answers the same as without
+ * this shortcut. Saves the call and the search on the per-packet path.
+ */
+static inline const struct ns_route *ns__route_cached(const struct ns_route_table *t, ns_ip4 dst,
+                                                      uint32_t nic_id)
+{
+        if (t->cache_valid && t->cache_dst == dst && t->cache_nic == nic_id && t->cache_slot)
+                return &t->slots[t->cache_slot - 1].route;
+        return NULL;
+}
 
 /**
  * Copies up to max routes into out, in lookup order (longest prefix first).

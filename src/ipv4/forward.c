@@ -120,15 +120,28 @@ struct local_match {
  * The seed's findEndpointWithAddress (the first NIC whose address or
  * subnet broadcast is dst, by ns__nic_match()'s rule) and Linux's
  * fib_validate_source own-address test, in one pass over the flat address
- * arrays.
+ * arrays. A NIC whose Bloom filter has neither address, and which has no
+ * loopback subnets to match, cannot change the answer and is passed over;
+ * when the union of every NIC's filter (route_table.h) has neither, the
+ * answer is "none" without visiting any.
  */
-static void match_local(const struct ns_stack *s, ns_ip4 src, ns_ip4 dst, struct local_match *m)
+static inline __attribute__((always_inline)) void match_local(struct ns_stack *s, ns_ip4 src,
+                                                              ns_ip4 dst, struct local_match *m)
 {
-        for (uint32_t id = 0; id < s->nic_end; id++) {
+        uint64_t bits = ns__addr_bloom_bit(src) | ns__addr_bloom_bit(dst);
+        const struct ns_route_table *t = &s->routes;
+        if (!t->local_valid || t->local_gen != t->gen || t->local_nics != s->nic_count)
+                ns__route_local_rebuild(s);
+        if (!(t->local_bloom & bits) && !t->local_loopback)
+                return;
+        /* NIC ids start at 1 (ns_nic_create() refuses 0). */
+        for (uint32_t id = 1; id < s->nic_end; id++) {
                 struct ns_nic *nic = s->nics[id];
                 if (!nic)
                         continue;
                 const struct ns_addr_state *st = &nic->addrs;
+                if (!(st->fast_bloom & bits) && !nic->loopback)
+                        continue;
                 for (uint32_t i = 0; i < st->n_fast; i++) {
                         ns_ip4 a = st->fast_addr[i], b = st->fast_bcast[i];
                         if (a == src || b == src)
@@ -191,6 +204,39 @@ static ns_ip4 egress_address(struct ns_nic *out, ns_ip4 next_hop)
         return a;
 }
 
+/* ns__filter_check() at FORWARD, the filter's view built only when something is installed. */
+static __attribute__((noinline)) bool forward_hook_run(struct ns_ipv4_ep *ep, struct ns_nic *out,
+                                                       struct ns_pkt *pkt)
+{
+        struct ns_filter_info info = { .hook = NS_HOOK_FORWARD,
+                                       .in_nic = ep->nic->id,
+                                       .in_name = ep->nic->name,
+                                       .out_nic = out->id,
+                                       .out_name = out->name };
+        return ns__filter_run(&ep->p->s->filter, NS_HOOK_FORWARD, pkt, &info) == NS_VERDICT_ACCEPT;
+}
+
+static inline bool forward_hook(struct ns_ipv4_ep *ep, struct ns_nic *out, struct ns_pkt *pkt)
+{
+        if (__builtin_expect((ep->p->s->filter.active & (1u << NS_HOOK_FORWARD)) == 0, 1))
+                return true;
+        return forward_hook_run(ep, out, pkt);
+}
+
+/*
+ * RFC 791: decrement the TTL (> 1 here), and patch the checksum as RFC 1624
+ * equation 3 does, HC' = ~(~HC + ~m + m'), with m the TTL/protocol word:
+ * ns_ipv4_dec_ttl()'s arithmetic, inline. ~m + m' is 0xffff - 0x100, and
+ * one fold brings ~HC + 0xfeff (at most 0x1fefe) back to 16 bits.
+ */
+static inline void dec_ttl(uint8_t *h)
+{
+        h[8]--;
+        uint32_t sum = (uint32_t)(uint16_t)~ns_ipv4_checksum(h) + 0xfeffu;
+        sum = (sum & 0xffffu) + (sum >> 16);
+        ns_ipv4_set_checksum(h, (uint16_t)~sum);
+}
+
 /*
  * Steps 5 to 8 once the route is known. opts (olen bytes) replaces the
  * option area when olen is not 0.
@@ -199,25 +245,25 @@ static void forward_routed(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, struct ns_
                            ns_ip4 next_hop, uint32_t mtu)
 {
         struct ns_ipv4 *p = ep->p;
-        struct ns_stack *s = p->s;
         /*
          * Linux drops source-routed packets once the route is known and
          * before ip_forward looks at the TTL (ip_rcv_options,
          * accept_source_route=0; HOSTILE-INPUTS 20).
          */
-        enum ns_srr_verdict srr = ns__ipv4_drop_source_routed(ep, pkt, true);
+        const uint8_t *h = ns_pkt_data(pkt);
+        size_t olen = ns_ipv4_options_len(h);
+        /* Without options it has nothing to look at and answers NS_SRR_NONE. */
+        enum ns_srr_verdict srr = olen ? ns__ipv4_drop_source_routed(ep, pkt, true) : NS_SRR_NONE;
         if (srr != NS_SRR_NONE) {
                 if (srr == NS_SRR_BAD_OPTS)
                         NS_STAT_INC(EPS(ep), SS(ep), ip, forward_errors);
                 return;
         }
-        const uint8_t *h = ns_pkt_data(pkt);
         if (ns_ipv4_ttl(h) <= 1) {
                 icmp_error(p, pkt, NS_ICMP4_TIME_EXCEEDED, NS_ICMP4_TTL_EXCEEDED, 0);
                 REFUSE(ep, pkt, forward_ttl_exceeded);
                 return;
         }
-        size_t olen = ns_ipv4_options_len(h);
         uint8_t opts[NS_IPV4_MAX_OPTS];
         if (olen) {
                 size_t out_len = 0;
@@ -240,12 +286,7 @@ static void forward_routed(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, struct ns_
                 REFUSE(ep, pkt, forward_packet_too_big);
                 return;
         }
-        struct ns_filter_info info = { .hook = NS_HOOK_FORWARD,
-                                       .in_nic = ep->nic->id,
-                                       .in_name = ep->nic->name,
-                                       .out_nic = out->id,
-                                       .out_name = out->name };
-        if (ns__filter_check(&s->filter, NS_HOOK_FORWARD, pkt, &info) != NS_VERDICT_ACCEPT) {
+        if (!forward_hook(ep, out, pkt)) {
                 NOT_FORWARDED(ep, pkt, iptables_forward_dropped);
                 return;
         }
@@ -259,12 +300,28 @@ static void forward_routed(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, struct ns_
                 memcpy(wh + NS_IPV4_MIN_HDR, opts, olen);
                 ns_ipv4_fill_checksum(wh);
         }
-        /* RFC 791 / RFC 1624: decrement the TTL, patch the checksum. */
-        (void)ns_ipv4_dec_ttl(wh);
+        dec_ttl(wh);
         pkt->flags = NS_PKT_F_FORWARDED;
         NS_STAT_INC(EPS(ep), SS(ep), ip, forwarded);
         if (ns__ipv4_output(p, out, mtu, next_hop, pkt) != 0)
                 NS_STAT_INC(EPS(ep), SS(ep), ip, forward_errors);
+}
+
+/*
+ * ns__stack_route_forward() with its usual answer inline: the route table's
+ * cached first route, when its NIC is up, is the route it would return.
+ */
+static inline int route_forward(struct ns_stack *s, ns_ip4 dst, struct ns_nic **nic,
+                                ns_ip4 *next_hop, uint32_t *mtu)
+{
+        const struct ns_route *r = ns__route_cached(&s->routes, dst, 0);
+        struct ns_nic *n = r ? ns__nic_get(s, r->nic_id) : NULL;
+        if (!n || !n->enabled)
+                return ns__stack_route_forward(s, dst, nic, next_hop, mtu);
+        *nic = n;
+        *next_hop = r->gateway != NS_IP4_ANY ? r->gateway : dst;
+        *mtu = r->mtu ? r->mtu : ns__nic_mtu(n);
+        return 0;
 }
 
 void ns__ipv4_forward(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
@@ -292,7 +349,7 @@ void ns__ipv4_forward(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
         struct ns_nic *out;
         ns_ip4 next_hop;
         uint32_t mtu;
-        if (ns__stack_route_forward(s, dst, &out, &next_hop, &mtu) != 0) {
+        if (route_forward(s, dst, &out, &next_hop, &mtu) != 0) {
                 /* Linux ip_error: ENETUNREACH is network unreachable, InNoRoutes. */
                 icmp_error(p, pkt, NS_ICMP4_DEST_UNREACH, NS_ICMP4_NET_UNREACH, 0);
                 NS_STAT_INC(EPS(ep), SS(ep), ip, in_no_routes);

@@ -19,7 +19,7 @@
 /* RFC 1812 4.3.2.3: an error datagram is at most 576 bytes. */
 #define ICMP_ERROR_MAX_DATAGRAM 576
 
-static void count_sent(struct ns_stats *eps, struct ns_stats *ss, uint8_t type)
+static inline void count_sent(struct ns_stats *eps, struct ns_stats *ss, uint8_t type)
 {
         NS_STAT_INC(eps, ss, icmp, sent_total);
         switch (type) {
@@ -203,12 +203,27 @@ static void recycle_as_reply(struct ns_pkt *req, uint32_t hlen, uint32_t len)
 }
 
 /*
+ * ns_csum_update16(req_csum, ECHO << 8 | code, ECHO_REPLY << 8 | code),
+ * RFC 1624 equation 3 for the one word an echo reply changes, inline: ~m +
+ * m' is 0xf7ff whatever the code, and one fold brings the sum (at most
+ * 0x1f7fe) back to 16 bits.
+ */
+static inline uint16_t echo_reply_csum(uint16_t req_csum)
+{
+        uint32_t sum = (uint32_t)(uint16_t)~req_csum + 0xf7ffu;
+        sum = (sum & 0xffffu) + (sum >> 16);
+        return (uint16_t)~sum;
+}
+
+/*
  * Builds and sends an answer (echo or timestamp reply) to a request.
  * Consumes req: an echo reply reuses it when may_reply_in_place() allows,
  * any other answer is built in a new packet and req is freed.
  */
-static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const uint8_t *body,
-                  uint32_t len, const uint8_t *opts, size_t opts_len)
+static inline __attribute__((always_inline)) void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req,
+                                                        uint8_t type, const uint8_t *body,
+                                                        uint32_t len, const uint8_t *opts,
+                                                        size_t opts_len)
 {
         struct ns_ipv4 *p = ep->p;
         struct ns_stack *s = p->s;
@@ -245,7 +260,7 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
                                          .options = opts,
                                          .options_len = (uint8_t)opts_len };
         uint32_t hlen = (uint32_t)ns_ipv4_hdr_len(h);
-        uint8_t req_type = body[0], code = body[1];
+        uint8_t req_type = body[0];
         uint16_t req_csum = ns_icmp4_checksum(body);
         uint8_t *out;
         struct ns_pkt *pkt;
@@ -273,8 +288,7 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
                  * changes: patch it (RFC 1624) instead of summing again.
                  */
                 ns_icmp4_set_type(out, type);
-                uint16_t csum = ns_csum_update16(req_csum, (uint16_t)(NS_ICMP4_ECHO << 8 | code),
-                                                 (uint16_t)(type << 8 | code));
+                uint16_t csum = echo_reply_csum(req_csum);
                 /*
                  * Equation 3 never yields 0xffff, the only right checksum
                  * of a reply whose words are all zero (id 0, seq 0, zero
@@ -293,14 +307,17 @@ static void reply(struct ns_ipv4_ep *ep, struct ns_pkt *req, uint8_t type, const
                 count_sent(out_eps, &s->stats, type);
         else
                 NS_STAT_INC(out_eps, &s->stats, icmp, sent_dropped);
-        ns__path_release(&path);
+        /* ns__path_release(), inline. */
+        if (path.local_entry)
+                ns__addr_release(&path.local_nic->addrs, path.local_entry);
 }
 
 /*
  * Echo and timestamp requests: options with the echo usage, then the reply.
  * Consumes pkt.
  */
-static void answer_request(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, uint8_t reply_type)
+static inline __attribute__((always_inline)) void
+answer_request(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, uint8_t reply_type)
 {
         const uint8_t *h = ns_pkt_network_header(pkt);
         bool bcast = (pkt->flags & NS_PKT_F_LOCAL_BCAST) || ns_ip4_is_multicast(ns_ipv4_dst(h));
@@ -331,6 +348,12 @@ static void answer_request(struct ns_ipv4_ep *ep, struct ns_pkt *pkt, uint8_t re
         }
         /* Echo: the request's identifier, sequence and data come back. */
         reply(ep, pkt, reply_type, body, len, opts, opts_len);
+}
+
+/* answer_request() for a timestamp, out of line: only echo is inlined into ns__icmp4_handle(). */
+static __attribute__((noinline)) void answer_timestamp(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
+{
+        answer_request(ep, pkt, NS_ICMP4_TIMESTAMP_REPLY);
 }
 
 /* The quoted datagram of an ICMP error, for the transport that sent it. */
@@ -413,7 +436,7 @@ void ns__icmp4_handle(struct ns_ipv4_ep *ep, struct ns_pkt *pkt)
                         NS_STAT_INC(EPS(ep), SS(ep), icmp, received_invalid);
                         break;
                 }
-                answer_request(ep, pkt, NS_ICMP4_TIMESTAMP_REPLY);
+                answer_timestamp(ep, pkt);
                 return;
         case NS_ICMP4_TIMESTAMP_REPLY:
                 NS_STAT_INC(EPS(ep), SS(ep), icmp, received_timestamp_reply);

@@ -6,15 +6,28 @@
 
 #include <netstack/err.h>
 
+#include "core/neigh.h"
 #include "ipv4/fragment.h"
 #include "ipv4/ipv4.h"
 #include "wire/hash.h"
 #include "wire/icmp4.h"
 #include "wire/ipv4.h"
 
+/* ns_hash_ip4_word(): the four bytes reversed, as one instruction where there is one. */
+static inline uint32_t hash_word(ns_ip4 a)
+{
+#if defined(__GNUC__)
+        return __builtin_bswap32(a);
+#else
+        return ns_hash_ip4_word(a);
+#endif
+}
+
 uint16_t ns__ipv4_next_id(struct ns_ipv4 *p, ns_ip4 src, ns_ip4 dst, uint8_t proto)
 {
-        uint32_t b = ns_hash_route(src, dst, proto, p->hash_iv) % NS_IPV4_ID_BUCKETS;
+        /* ns_hash_route(src, dst, proto, p->hash_iv), the seed's hashRoute(). */
+        uint32_t b =
+            ns_hash3_words(hash_word(src), hash_word(dst), proto, p->hash_iv) % NS_IPV4_ID_BUCKETS;
         return (uint16_t)++p->ids[b];
 }
 
@@ -28,6 +41,33 @@ int ns__ipv4_network_mtu(uint32_t link_mtu, uint32_t hdr_len, uint32_t *out)
         uint32_t mtu = link_mtu > NS_IPV4_MAX_TOTAL ? NS_IPV4_MAX_TOTAL : link_mtu;
         *out = mtu - hdr_len;
         return 0;
+}
+
+/* Stores v big-endian at p as one 32-bit store where the compiler allows. */
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap32(v);
+        memcpy(p, &v, sizeof(v));
+#else
+        ns_store_be32(p, v);
+#endif
+}
+
+/*
+ * The header checksum of a 20-byte header from its five 32-bit words (the
+ * checksum field zero): the RFC 1071 sum folded in the same four steps as
+ * ns_ipv4_fill_checksum(), so the result is the same, without reading the
+ * bytes back.
+ */
+static inline uint16_t hdr_csum5(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3, uint32_t w4)
+{
+        uint64_t s = (uint64_t)w0 + w1 + w2 + w3 + w4;
+        s = (s & 0xffffffffu) + (s >> 32);
+        s = (s & 0xffffffffu) + (s >> 32);
+        s = (s & 0xffffu) + (s >> 16);
+        s = (s & 0xffffu) + (s >> 16);
+        return (uint16_t)~s;
 }
 
 /* The seed's addIPHeader. The packet is untouched on failure. */
@@ -45,25 +85,25 @@ static int add_header(struct ns_ipv4 *p, ns_ip4 src, ns_ip4 dst, struct ns_pkt *
                 return NS_ERR_NO_BUFFER_SPACE;
         /*
          * RFC 6864 4.3: every non-atomic datagram needs a unique ID, and DF is
-         * never set here, so every datagram gets one.
+         * never set here, so every datagram gets one. Flags and fragment
+         * offset are zero; the checksum field is zero until filled below.
          */
-        h[0] = (uint8_t)(0x40 | (hlen >> 2));
-        h[1] = params->tos;
-        ns_store_be16(h + 2, (uint16_t)ns_pkt_len(pkt));
-        ns_store_be16(h + 4, ns__ipv4_next_id(p, src, dst, params->proto));
-        h[6] = 0;
-        h[7] = 0;
-        h[8] = params->ttl;
-        h[9] = params->proto;
-        h[10] = 0;
-        h[11] = 0;
-        ns_store_be32(h + 12, src);
-        ns_store_be32(h + 16, dst);
+        uint32_t w0 =
+            (uint32_t)(0x40 | (hlen >> 2)) << 24 | (uint32_t)params->tos << 16 | ns_pkt_len(pkt);
+        uint32_t w1 = (uint32_t)ns__ipv4_next_id(p, src, dst, params->proto) << 16;
+        uint32_t w2 = (uint32_t)params->ttl << 24 | (uint32_t)params->proto << 16;
+        put_be32(h, w0);
+        put_be32(h + 4, w1);
+        put_be32(h + 8, w2);
+        put_be32(h + 12, src);
+        put_be32(h + 16, dst);
         if (opt_len) {
                 memcpy(h + 20, params->options, params->options_len);
                 memset(h + 20 + params->options_len, 0, opt_len - params->options_len);
+                ns_ipv4_fill_checksum(h);
+        } else {
+                ns_ipv4_set_checksum(h, hdr_csum5(w0, w1, w2, src, dst));
         }
-        ns_ipv4_fill_checksum(h);
         ns_pkt_set_network_header(pkt);
         pkt->net_proto = 0x0800;
         pkt->transport_proto = params->proto;
@@ -75,11 +115,12 @@ static struct ns_filter_info out_info(struct ns_nic *nic, enum ns_hook hook)
         return (struct ns_filter_info){ .hook = hook, .out_nic = nic->id, .out_name = nic->name };
 }
 
-/* Runs a hook point on an outgoing packet; true when it may continue. */
-static bool out_hook(struct ns_ipv4 *p, struct ns_nic *nic, enum ns_hook hook, struct ns_pkt *pkt)
+/* out_hook() when the point has a function or rules. */
+static __attribute__((noinline)) bool out_hook_run(struct ns_ipv4 *p, struct ns_nic *nic,
+                                                   enum ns_hook hook, struct ns_pkt *pkt)
 {
         struct ns_filter_info info = out_info(nic, hook);
-        if (ns__filter_check(&p->s->filter, hook, pkt, &info) == NS_VERDICT_ACCEPT)
+        if (ns__filter_run(&p->s->filter, hook, pkt, &info) == NS_VERDICT_ACCEPT)
                 return true;
         struct ns_ipv4_ep *ep = ns__ipv4_ep(p, nic);
         struct ns_stats *eps = ep ? &nic->stats : NULL;
@@ -88,6 +129,19 @@ static bool out_hook(struct ns_ipv4 *p, struct ns_nic *nic, enum ns_hook hook, s
         else
                 NS_STAT_INC(eps, &p->s->stats, ip, iptables_postrouting_dropped);
         return false;
+}
+
+/*
+ * Runs a hook point on an outgoing packet; true when it may continue. With
+ * nothing installed at the point this is one branch (filter.h), taken
+ * before the filter's view of the packet is built.
+ */
+static inline bool out_hook(struct ns_ipv4 *p, struct ns_nic *nic, enum ns_hook hook,
+                            struct ns_pkt *pkt)
+{
+        if (__builtin_expect((p->s->filter.active & (1u << hook)) == 0, 1))
+                return true;
+        return out_hook_run(p, nic, hook, pkt);
 }
 
 /*
@@ -107,12 +161,28 @@ static bool nat_local(struct ns_ipv4 *p, struct ns_pkt *pkt)
 }
 
 /*
+ * ns__nic_write_via() for one packet. A NIC without a neighbour cache
+ * resolves nothing, and ns__nic_write_list_via() hands its list straight to
+ * ns__nic_link_write(): do that here without the list layers.
+ */
+static int nic_write_one(struct ns_nic *nic, ns_ip4 next_hop, struct ns_pkt *pkt)
+{
+        if (nic->neigh)
+                return ns__nic_write_via(nic, next_hop, pkt);
+        pkt->next = NULL;
+        struct ns_pkt_list l = { .head = pkt, .tail = pkt, .count = 1 };
+        int n = ns__nic_link_write(nic, &l);
+        return n == 1 ? 0 : (n < 0 ? n : NS_ERR_IO);
+}
+
+/*
  * Hands one complete packet to the NIC, fragmenting it to the MTU;
  * next_hop is the neighbour the NIC resolves (the route's gateway, or the
  * destination when on-link).
  */
-static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, ns_ip4 next_hop,
-                    struct ns_pkt *pkt)
+static __attribute__((noinline)) int send_out_full(struct ns_ipv4 *p, struct ns_nic *nic,
+                                                   uint32_t link_mtu, ns_ip4 next_hop,
+                                                   struct ns_pkt *pkt)
 {
         struct ns_stats *eps = &nic->stats, *ss = &p->s->stats;
         uint8_t *h = ns_pkt_data(pkt);
@@ -129,7 +199,7 @@ static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, ns
                 return 0;
         }
         if (ns_pkt_len(pkt) - hlen <= mtu) {
-                err = ns__nic_write_via(nic, next_hop, pkt);
+                err = nic_write_one(nic, next_hop, pkt);
                 if (err) {
                         NS_STAT_INC(eps, ss, ip, outgoing_packet_errors);
                         return err;
@@ -182,6 +252,31 @@ static int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu, ns
         return ok == (uint32_t)n ? 0 : NS_ERR_IO;
 }
 
+/*
+ * send_out_full() for the usual packet, as a leaf: a link MTU of at least
+ * 68 that the whole packet fits (so no fragmentation and no DF question),
+ * nothing installed at POSTROUTING, and a NIC without a neighbour cache,
+ * whose ns__nic_write_list_via() is ns__nic_link_write(). Same counters,
+ * same return values.
+ */
+static inline int send_out(struct ns_ipv4 *p, struct ns_nic *nic, uint32_t link_mtu,
+                           ns_ip4 next_hop, struct ns_pkt *pkt)
+{
+        uint32_t len = ns_pkt_len(pkt);
+        if (link_mtu < 68 || len > link_mtu || len > NS_IPV4_MAX_TOTAL || nic->neigh ||
+            (p->s->filter.active & (1u << NS_HOOK_POSTROUTING)))
+                return send_out_full(p, nic, link_mtu, next_hop, pkt);
+        pkt->next = NULL;
+        struct ns_pkt_list l = { .head = pkt, .tail = pkt, .count = 1 };
+        int n = ns__nic_link_write(nic, &l);
+        if (n == 1) {
+                NS_STAT_INC(&nic->stats, &p->s->stats, ip, packets_sent);
+                return 0;
+        }
+        NS_STAT_INC(&nic->stats, &p->s->stats, ip, outgoing_packet_errors);
+        return n < 0 ? n : NS_ERR_IO;
+}
+
 /* The seed's writePacket: local loop, then the NIC. Consumes pkt. */
 static int write_routed(struct ns_ipv4 *p, const struct ns_path *path, struct ns_pkt *pkt,
                         bool header_included)
@@ -226,6 +321,10 @@ int ns__ipv4_write_packet(struct ns_ipv4 *p, const struct ns_path *path,
         }
         if (nat_local(p, pkt))
                 return 0;
+        /* write_routed() for the usual route: out of the NIC, nothing looped or counted. */
+        if (path->loop == NS_LOOP_OUT && !ns_ip4_is_multicast(path->remote))
+                return send_out(p, path->nic, ns__ipv4_path_mtu(p, path->remote, path->mtu),
+                                path->next_hop, pkt);
         return write_routed(p, path, pkt, false);
 }
 
