@@ -540,7 +540,10 @@ static void run(const struct ns_pkt_pool_config *cfg, unsigned fail_pct, uint64_
 
 static const struct ns_pkt_pool_config configs[] = {
         { 0 },
+        { .max_cached = 1 },
+        { .max_cached = 2 },
         { .max_cached = 3 },
+        { .max_cached = 5, .max_in_use = 8 },
         { .max_cached = 40 },
         { .max_in_use = 5 },
         { .max_in_use = 60, .max_cached = 8 },
