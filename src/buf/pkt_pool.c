@@ -32,16 +32,33 @@ static void *pool_malloc(struct ns_pkt_pool *pool, size_t size)
         return ns_alloc(&pool->a, size);
 }
 
+/* Pairs cached. */
+static uint32_t pairs(const struct ns_pkt_pool *pool)
+{
+        return ns__pkt_pair_depth(pool->pairs);
+}
+
+/* Takes the top pair; NULL when none is cached. */
+static struct ns_pkt *pair_pop(struct ns_pkt_pool *pool)
+{
+        struct ns_pkt *p = pool->pairs;
+
+        if (p == &pool->pairs_end)
+                return NULL;
+        pool->pairs = p->next;
+        return p;
+}
+
 /* Live packets. */
 static uint32_t in_use(const struct ns_pkt_pool *pool)
 {
-        return (uint32_t)(pool->owned_pkts - pool->n_free_pkts - pool->n_pairs);
+        return (uint32_t)(pool->owned_pkts - pool->n_free_pkts - pairs(pool));
 }
 
 /* Storage buffers of class c held for reuse. */
 static uint64_t cached_of(const struct ns_pkt_pool *pool, unsigned c)
 {
-        return pool->n_free_data[c] + (c == 0 ? pool->n_pairs : 0u);
+        return pool->n_free_data[c] + (c == 0 ? pairs(pool) : 0u);
 }
 
 /* Live storage bytes. */
@@ -75,9 +92,7 @@ static void retune(struct ns_pkt_pool *pool)
                 pool->n_free_data[0]--;
                 ns__pkt_attach(p, d);
                 d->refcnt = 1;
-                p->next = pool->pairs;
-                pool->pairs = p;
-                pool->n_pairs++;
+                ns__pkt_pair_push(pool, p);
         }
         if (pool->dead) {
                 pool->pair_floor = UINT32_MAX;
@@ -94,7 +109,7 @@ static void retune(struct ns_pkt_pool *pool)
          * allocator only when none is cached and fewer than max_in_use are
          * live, so the pool never owns more than max_in_use structs, live
          * and cached together. */
-        all_bytes = bytes_in_use(pool) + (uint64_t)pool->n_pairs * NS__PKT_CLASS0_CAP;
+        all_bytes = bytes_in_use(pool) + (uint64_t)pairs(pool) * NS__PKT_CLASS0_CAP;
         if (all_bytes > pool->peak_bytes_in_use)
                 floor = (all_bytes - pool->peak_bytes_in_use + NS__PKT_CLASS0_CAP - 1) /
                         NS__PKT_CLASS0_CAP;
@@ -123,6 +138,7 @@ struct ns_pkt_pool *ns_pkt_pool_create(const struct ns_allocator *a,
                 pool->max_bytes = cfg->max_bytes;
         }
         pool->mallocs = 1; /* the pool itself */
+        pool->pairs = &pool->pairs_end;
         retune(pool);
         return pool;
 }
@@ -145,14 +161,10 @@ static void free_data(struct ns_pkt_pool *pool, struct ns_pkt_data *d)
 /* Frees everything the pool caches. */
 static void drain_caches(struct ns_pkt_pool *pool)
 {
-        while (pool->pairs) {
-                struct ns_pkt *p = pool->pairs;
-
-                pool->pairs = p->next;
+        for (struct ns_pkt *p; (p = pair_pop(pool)) != NULL;) {
                 free_data(pool, p->buf);
                 free_struct(pool, p);
         }
-        pool->n_pairs = 0;
         while (pool->free_pkts) {
                 struct ns_pkt *p = pool->free_pkts;
 
@@ -219,7 +231,7 @@ void ns_pkt_pool_get_stats(const struct ns_pkt_pool *pool, struct ns_pkt_pool_st
                 .cached = (uint32_t)cached,
                 .bytes_in_use = bytes_in_use(pool),
                 .peak_bytes_in_use = pool->peak_bytes_in_use,
-                .cached_pkts = pool->n_pairs + pool->n_free_pkts,
+                .cached_pkts = pairs(pool) + pool->n_free_pkts,
                 .cached_bytes = cached_bytes,
         };
 }
@@ -245,10 +257,8 @@ static struct ns_pkt *take_struct(struct ns_pkt_pool *pool)
                 pool->n_free_pkts--;
                 return p;
         }
-        p = pool->pairs;
+        p = pair_pop(pool);
         if (p) {
-                pool->pairs = p->next;
-                pool->n_pairs--;
                 p->buf->next_free = pool->free_data[0];
                 pool->free_data[0] = p->buf;
                 pool->n_free_data[0]++;
@@ -275,7 +285,7 @@ static struct ns_pkt *struct_get(struct ns_pkt_pool *pool)
 /* Caches p for reuse or frees it. */
 static void put_struct(struct ns_pkt_pool *pool, struct ns_pkt *p)
 {
-        if (pool->dead || pool->n_free_pkts + pool->n_pairs >= pool->max_cached) {
+        if (pool->dead || pool->n_free_pkts + pairs(pool) >= pool->max_cached) {
                 free_struct(pool, p);
                 return;
         }
@@ -313,11 +323,9 @@ static struct ns_pkt_data *data_get(struct ns_pkt_pool *pool, unsigned cls, uint
                 pool->n_free_data[cls]--;
                 return d;
         }
-        if (cls == 0 && pool->pairs) {
-                struct ns_pkt *p = pool->pairs;
+        if (cls == 0 && pairs(pool)) {
+                struct ns_pkt *p = pair_pop(pool);
 
-                pool->pairs = p->next;
-                pool->n_pairs--;
                 p->next = pool->free_pkts;
                 pool->free_pkts = p;
                 pool->n_free_pkts++;
@@ -400,17 +408,15 @@ NS__COLD struct ns_pkt *ns__pkt_alloc_slow(struct ns_pkt_pool *pool, uint32_t he
                 goto fail;
         /* With a struct cached, taking it can wait until storage is sure;
          * without one, the allocator is asked first. */
-        if (pool->n_free_pkts == 0 && pool->n_pairs == 0) {
+        if (pool->n_free_pkts == 0 && pairs(pool) == 0) {
                 p = struct_get(pool);
                 if (!p)
                         goto fail;
         }
         if (!data_allowed(pool, cap))
                 goto undo;
-        if (!p && cls == 0 && pool->pairs) {
-                p = pool->pairs;
-                pool->pairs = p->next;
-                pool->n_pairs--;
+        if (!p && cls == 0 && pairs(pool)) {
+                p = pair_pop(pool);
                 d = p->buf;
         } else {
                 d = data_get(pool, cls, cap);
@@ -469,10 +475,10 @@ void ns_pkt_free(struct ns_pkt *pkt)
         pool = pkt->pool;
         d = pkt->buf;
         /* The last reference: the storage keeps refcnt 1 in the pair. */
-        if (__builtin_expect(ns__pkt_data_sole_class0(d) && pool->n_pairs < pool->pair_room, 1)) {
-                pkt->next = pool->pairs;
-                pool->pairs = pkt;
-                pool->n_pairs++;
+        if (__builtin_expect(ns__pkt_data_sole_class0(d) &&
+                                 ns__pkt_pair_depth(pool->pairs) < pool->pair_room,
+                             1)) {
+                ns__pkt_pair_push(pool, pkt);
                 return;
         }
         free_slow(pool, pkt, d);

@@ -70,21 +70,26 @@ static inline bool ns__pkt_data_sole_class0(const struct ns_pkt_data *d)
  * changes no counter; it lets a warm ns_pkt_alloc() pop one list and a
  * last ns_pkt_free() push one.
  *
- * The warm paths keep no counter but n_pairs and allocs. Everything else in
- * struct ns_pkt_pool_stats is derived from how many blocks the pool owns
- * and how many it caches (ns_pkt_pool_get_stats()). Two limits, recomputed
- * after every other operation, tell the warm paths when to step aside:
- * pair_floor so that a pop never crosses max_in_use, max_bytes or the peak
- * (which then needs updating), pair_room so that a push never exceeds
- * max_cached. A destroyed pool sets both so that nothing is warm.
+ * The pairs form a stack linked through next that ends in a sentinel
+ * struct inside the pool. Each cached pair's struct holds in its mark field
+ * the number of pairs cached up to and including it (the sentinel holds 0),
+ * so the count is read from the top and no pop needs to store it.
+ *
+ * The warm paths keep no counter but allocs. Everything else in struct
+ * ns_pkt_pool_stats is derived from how many blocks the pool owns and how
+ * many it caches (ns_pkt_pool_get_stats()). Two limits, recomputed after
+ * every other operation, tell the warm paths when to step aside:
+ * pair_floor so that a pop never crosses max_bytes or the peak (which then
+ * needs updating), pair_room so that a push never exceeds max_cached. A
+ * destroyed pool sets both so that nothing is warm.
  */
 struct ns_pkt_pool {
         /* Warm paths. */
+        /** Top of the pair stack; &pairs_end when it is empty. */
         struct ns_pkt *pairs;
-        uint32_t n_pairs;
-        /** A pop is allowed while n_pairs > pair_floor. */
+        /** A pop is allowed while the pair count > pair_floor. */
         uint32_t pair_floor;
-        /** A push is allowed while n_pairs < pair_room. */
+        /** A push is allowed while the pair count < pair_room. */
         uint32_t pair_room;
         /** Packets handed out. */
         uint64_t allocs;
@@ -108,6 +113,8 @@ struct ns_pkt_pool {
         uint64_t owned_data[NS__PKT_NUM_CLASSES];
         /** Capacity of all live exact-size storage. */
         uint64_t exact_bytes;
+        /** Bottom of the pair stack; its mark is 0. */
+        struct ns_pkt pairs_end;
         uint64_t alloc_failures;
         uint64_t mallocs;
         uint64_t peak_bytes_in_use;
@@ -162,6 +169,22 @@ static inline void ns__pkt_reset(struct ns_pkt *p, uint32_t headroom)
         memcpy(b + NS__PKT_RESET_B, f + NS__PKT_RESET_B, NS__PKT_RESET_END - NS__PKT_RESET_B);
 }
 
+/** Returns how many pairs are cached from p, a pair or the sentinel, down. */
+static inline uint32_t ns__pkt_pair_depth(const struct ns_pkt *p)
+{
+        return p->mark;
+}
+
+/** Caches pkt, attached to class-0 storage with refcnt 1, as a pair. */
+static inline void ns__pkt_pair_push(struct ns_pkt_pool *pool, struct ns_pkt *pkt)
+{
+        struct ns_pkt *top = pool->pairs;
+
+        pkt->mark = ns__pkt_pair_depth(top) + 1;
+        pkt->next = top;
+        pool->pairs = pkt;
+}
+
 /** ns_pkt_alloc() for everything the warm path does not serve. */
 struct ns_pkt *ns__pkt_alloc_slow(struct ns_pkt_pool *pool, uint32_t headroom, uint32_t size);
 
@@ -173,15 +196,13 @@ struct ns_pkt *ns__pkt_alloc_slow(struct ns_pkt_pool *pool, uint32_t headroom, u
 static inline struct ns_pkt *ns__pkt_alloc_warm(struct ns_pkt_pool *pool, uint32_t headroom,
                                                 uint32_t size)
 {
-        uint32_t n = pool->n_pairs;
-        struct ns_pkt *p;
+        struct ns_pkt *p = pool->pairs;
 
-        if (__builtin_expect(
-                (uint64_t)headroom + size > NS__PKT_CLASS0_CAP || n <= pool->pair_floor, 0))
+        if (__builtin_expect((uint64_t)headroom + size > NS__PKT_CLASS0_CAP ||
+                                 ns__pkt_pair_depth(p) <= pool->pair_floor,
+                             0))
                 return NULL;
-        p = pool->pairs;
         pool->pairs = p->next;
-        pool->n_pairs = n - 1;
         pool->allocs++;
         ns__pkt_reset(p, headroom);
         return p;
