@@ -13,7 +13,7 @@
 
 #include "buf/pkt_pool.h"
 
-#define NS__COLD __attribute__((noinline, cold))
+#define NS__COLD __attribute__((noinline))
 
 /* Storage capacities of the cached size classes. The largest holds a
  * 64 KiB datagram plus 256 bytes of headroom. Bigger requests get exact-size
@@ -64,56 +64,50 @@ static uint64_t cached_of(const struct ns_pkt_pool *pool, unsigned c)
 /* Live storage bytes. */
 static uint64_t bytes_in_use(const struct ns_pkt_pool *pool)
 {
-        uint64_t b = pool->exact_bytes;
-
-        for (unsigned c = 0; c < NS__PKT_NUM_CLASSES; c++)
-                b += (pool->owned_data[c] - cached_of(pool, c)) * class_cap[c];
-        return b;
+        return pool->bytes_base - (uint64_t)pairs(pool) * NS__PKT_CLASS0_CAP;
 }
 
 /*
- * Turns loose structs and class-0 storage into pairs, then recomputes the
- * limits of the warm paths (pkt_pool.h). Called after everything that
- * changes the pool other than a warm pop or push.
+ * The limits of the warm paths (pkt_pool.h). A limit stricter than need be
+ * is safe: the slow path then serves the request and recomputes it. So
+ * pair_room is recomputed after whatever caches a loose struct or class-0
+ * buffer, and pair_floor after whatever makes storage live or raises the
+ * peak.
+ *
+ * Loose structs and class-0 storage are not paired here: a slow alloc takes
+ * one of each, and the packet's free caches them as a pair.
  */
-static void retune(struct ns_pkt_pool *pool)
+/* A destroyed pool caches nothing: room 0 keeps its drained stack empty,
+ * so no pop happens either. */
+static void retune_room(struct ns_pkt_pool *pool)
+{
+        uint32_t room_pkts = pool->max_cached - pool->n_free_pkts;
+        uint32_t room_data = pool->max_cached_cls[0] - pool->n_free_data[0];
+
+        pool->pair_room = pool->dead ? 0 : room_pkts < room_data ? room_pkts : room_data;
+}
+
+/* Popping one of n pairs leaves bytes_base - 2048 (n - 1) bytes live, which
+ * must not pass the peak (nor max_bytes, which the peak never passes).
+ * max_in_use needs no floor: a struct comes from the allocator only when
+ * none is cached and fewer than max_in_use are live, so the pool never owns
+ * more than max_in_use structs, live and cached together. */
+static void retune_floor(struct ns_pkt_pool *pool)
 {
         uint64_t floor = 0;
-        uint64_t all_bytes;
-        uint32_t room_pkts, room_data;
 
-        while (pool->free_pkts && pool->free_data[0]) {
-                struct ns_pkt *p = pool->free_pkts;
-                struct ns_pkt_data *d = pool->free_data[0];
-
-                pool->free_pkts = p->next;
-                pool->n_free_pkts--;
-                pool->free_data[0] = d->next_free;
-                pool->n_free_data[0]--;
-                ns__pkt_attach(p, d);
-                d->refcnt = 1;
-                ns__pkt_pair_push(pool, p);
-        }
-        if (pool->dead) {
-                pool->pair_floor = UINT32_MAX;
-                pool->pair_room = 0;
-                return;
-        }
-        room_pkts = pool->max_cached - pool->n_free_pkts;
-        room_data = pool->max_cached_cls[0] - pool->n_free_data[0];
-        pool->pair_room = room_pkts < room_data ? room_pkts : room_data;
-
-        /* Popping one of n pairs leaves all_bytes - 2048 (n - 1) bytes live,
-         * which must not pass the peak (nor max_bytes, which the peak never
-         * passes). max_in_use needs no floor: a struct comes from the
-         * allocator only when none is cached and fewer than max_in_use are
-         * live, so the pool never owns more than max_in_use structs, live
-         * and cached together. */
-        all_bytes = bytes_in_use(pool) + (uint64_t)pairs(pool) * NS__PKT_CLASS0_CAP;
-        if (all_bytes > pool->peak_bytes_in_use)
-                floor = (all_bytes - pool->peak_bytes_in_use + NS__PKT_CLASS0_CAP - 1) /
+        if (pool->bytes_base > pool->peak_bytes_in_use)
+                floor = (pool->bytes_base - pool->peak_bytes_in_use + NS__PKT_CLASS0_CAP - 1) /
                         NS__PKT_CLASS0_CAP;
-        pool->pair_floor = floor > UINT32_MAX ? UINT32_MAX : (uint32_t)floor;
+        if (floor > UINT32_MAX)
+                floor = UINT32_MAX;
+        pool->pair_floor = (uint32_t)floor;
+}
+
+static void retune(struct ns_pkt_pool *pool)
+{
+        retune_room(pool);
+        retune_floor(pool);
 }
 
 struct ns_pkt_pool *ns_pkt_pool_create(const struct ns_allocator *a,
@@ -151,10 +145,6 @@ static void free_struct(struct ns_pkt_pool *pool, struct ns_pkt *p)
 
 static void free_data(struct ns_pkt_pool *pool, struct ns_pkt_data *d)
 {
-        if (d->cls == NS__PKT_CLASS_EXACT)
-                pool->exact_bytes -= d->cap;
-        else
-                pool->owned_data[d->cls]--;
         ns_free(&pool->a, d);
 }
 
@@ -162,6 +152,7 @@ static void free_data(struct ns_pkt_pool *pool, struct ns_pkt_data *d)
 static void drain_caches(struct ns_pkt_pool *pool)
 {
         for (struct ns_pkt *p; (p = pair_pop(pool)) != NULL;) {
+                pool->bytes_base -= NS__PKT_CLASS0_CAP;
                 free_data(pool, p->buf);
                 free_struct(pool, p);
         }
@@ -259,6 +250,7 @@ static struct ns_pkt *take_struct(struct ns_pkt_pool *pool)
         }
         p = pair_pop(pool);
         if (p) {
+                pool->bytes_base -= NS__PKT_CLASS0_CAP;
                 p->buf->next_free = pool->free_data[0];
                 pool->free_data[0] = p->buf;
                 pool->n_free_data[0]++;
@@ -321,6 +313,7 @@ static struct ns_pkt_data *data_get(struct ns_pkt_pool *pool, unsigned cls, uint
                 d = pool->free_data[cls];
                 pool->free_data[cls] = d->next_free;
                 pool->n_free_data[cls]--;
+                pool->bytes_base += cap;
                 return d;
         }
         if (cls == 0 && pairs(pool)) {
@@ -336,16 +329,14 @@ static struct ns_pkt_data *data_get(struct ns_pkt_pool *pool, unsigned cls, uint
                 return NULL;
         d->cap = (uint32_t)cap;
         d->cls = (uint8_t)cls;
-        if (cls == NS__PKT_CLASS_EXACT)
-                pool->exact_bytes += cap;
-        else
-                pool->owned_data[cls]++;
+        pool->bytes_base += cap;
         return d;
 }
 
 /* Caches d (no longer referenced) for reuse or frees it. */
 static void put_data(struct ns_pkt_pool *pool, struct ns_pkt_data *d)
 {
+        pool->bytes_base -= d->cap;
         if (pool->dead || d->cls == NS__PKT_CLASS_EXACT ||
             cached_of(pool, d->cls) >= pool->max_cached_cls[d->cls]) {
                 free_data(pool, d);
@@ -386,7 +377,7 @@ void ns__pkt_data_release(struct ns_pkt_pool *pool, struct ns_pkt_data *d)
         if (--d->refcnt > 0)
                 return;
         put_data(pool, d);
-        retune(pool);
+        retune_room(pool);
 }
 
 /*
@@ -437,7 +428,7 @@ undo:
                 put_struct(pool, p);
 fail:
         pool->alloc_failures++;
-        retune(pool);
+        retune_room(pool);
         return NULL;
 }
 
@@ -452,7 +443,7 @@ struct ns_pkt *ns_pkt_alloc(struct ns_pkt_pool *pool, uint32_t headroom, uint32_
 
 /* ns_pkt_free() for everything but the last reference to class-0 storage
  * with room for the pair. */
-static NS__COLD void free_slow(struct ns_pkt_pool *pool, struct ns_pkt *pkt, struct ns_pkt_data *d)
+static NS__COLD void free_slow(struct ns_pkt *pkt, struct ns_pkt_pool *pool, struct ns_pkt_data *d)
 {
         if (--d->refcnt == 0)
                 put_data(pool, d);
@@ -462,7 +453,7 @@ static NS__COLD void free_slow(struct ns_pkt_pool *pool, struct ns_pkt *pkt, str
                         pool_release(pool);
                 return;
         }
-        retune(pool);
+        retune_room(pool);
 }
 
 void ns_pkt_free(struct ns_pkt *pkt)
@@ -481,7 +472,7 @@ void ns_pkt_free(struct ns_pkt *pkt)
                 ns__pkt_pair_push(pool, pkt);
                 return;
         }
-        free_slow(pool, pkt, d);
+        free_slow(pkt, pool, d);
 }
 
 struct ns_pkt *ns_pkt_clone(struct ns_pkt *p)
@@ -491,14 +482,13 @@ struct ns_pkt *ns_pkt_clone(struct ns_pkt *p)
 
         if (!c) {
                 pool->alloc_failures++;
-                retune(pool);
                 return NULL;
         }
         *c = *p;
         c->next = NULL;
         c->buf->refcnt++;
         pool->allocs++;
-        retune(pool);
+        retune_room(pool);
         return c;
 }
 

@@ -81,7 +81,7 @@ static inline bool ns__pkt_data_sole_class0(const struct ns_pkt_data *d)
  * every other operation, tell the warm paths when to step aside:
  * pair_floor so that a pop never crosses max_bytes or the peak (which then
  * needs updating), pair_room so that a push never exceeds max_cached. A
- * destroyed pool sets both so that nothing is warm.
+ * destroyed pool has room 0, so that nothing is warm.
  */
 struct ns_pkt_pool {
         /* Warm paths. */
@@ -108,11 +108,13 @@ struct ns_pkt_pool {
         /** Storage not in a pair, per class. */
         struct ns_pkt_data *free_data[NS__PKT_NUM_CLASSES];
         uint32_t n_free_data[NS__PKT_NUM_CLASSES];
-        /** Blocks taken from the allocator and not yet returned. */
+        /** Structs taken from the allocator and not yet returned. */
         uint64_t owned_pkts;
-        uint64_t owned_data[NS__PKT_NUM_CLASSES];
-        /** Capacity of all live exact-size storage. */
-        uint64_t exact_bytes;
+        /**
+         * bytes_in_use + 2048 for each cached pair: what would be live if
+         * the pairs were, so that only work outside the warm paths changes it.
+         */
+        uint64_t bytes_base;
         /** Bottom of the pair stack; its mark is 0. */
         struct ns_pkt pairs_end;
         uint64_t alloc_failures;
