@@ -33,7 +33,7 @@ struct ns_pkt *ns_pkt_from_bytes(struct ns_pkt_pool *pool, uint32_t headroom, co
 {
         struct ns_pkt *p = ns__pkt_alloc_warm(pool, headroom, len);
 
-        /* A tail call, so that the warm path saves no registers. */
+        /* The slow path is a tail call: only p is kept across memcpy. */
         if (!p)
                 return from_bytes_slow(pool, headroom, data, len);
         return fill(p, headroom, data, len);

@@ -50,8 +50,8 @@ _Static_assert(offsetof(struct ns_pkt_data, refcnt) == 0 &&
                "refcnt and cap are read as one 64-bit word");
 
 /**
- * Returns whether p holds the only reference to class-0 storage, comparing
- * refcnt and cap at once (no other class has class 0's capacity).
+ * Returns whether d is class-0 storage with one reference, comparing refcnt
+ * and cap at once (no other class has class 0's capacity).
  */
 static inline bool ns__pkt_data_sole_class0(const struct ns_pkt_data *d)
 {
@@ -76,12 +76,12 @@ static inline bool ns__pkt_data_sole_class0(const struct ns_pkt_data *d)
  * so the count is read from the top and no pop needs to store it.
  *
  * The warm paths keep no counter but allocs. Everything else in struct
- * ns_pkt_pool_stats is derived from how many blocks the pool owns and how
- * many it caches (ns_pkt_pool_get_stats()). Two limits, recomputed after
- * every other operation, tell the warm paths when to step aside:
- * pair_floor so that a pop never crosses max_bytes or the peak (which then
- * needs updating), pair_room so that a push never exceeds max_cached. A
- * destroyed pool has room 0, so that nothing is warm.
+ * ns_pkt_pool_stats is derived from the structs the pool owns, what it
+ * caches and bytes_base (ns_pkt_pool_get_stats()). Two limits kept by the
+ * slow paths tell the warm paths when to step aside: pair_floor so that a
+ * pop never crosses max_bytes or the peak (which then needs updating),
+ * pair_room so that a push never exceeds max_cached. A destroyed pool has
+ * room 0, so that nothing is warm.
  */
 struct ns_pkt_pool {
         /* Warm paths. */
@@ -143,15 +143,28 @@ static const struct ns_pkt ns__pkt_fresh = {
         .transport_hdr = NS_PKT_NO_HDR,
 };
 
-/* ns__pkt_reset() copies two byte ranges of ns__pkt_fresh: link_hdr up to
- * pool, and link_dst to the end. Everything it must not touch lies before. */
-#define NS__PKT_RESET_A   offsetof(struct ns_pkt, link_hdr)
-#define NS__PKT_RESET_B   offsetof(struct ns_pkt, link_dst)
-#define NS__PKT_RESET_END sizeof(struct ns_pkt)
-_Static_assert(offsetof(struct ns_pkt, transport_proto) < offsetof(struct ns_pkt, pool) &&
-                   offsetof(struct ns_pkt, pool) < NS__PKT_RESET_B &&
+/* ns__pkt_reset() copies two byte ranges of ns__pkt_fresh: from link_hdr
+ * up to pool, and from link_dst to the end. They hold every field a fresh
+ * packet resets but next, off and len (set one by one), and none of buf,
+ * head, cap and pool. */
+#define NS__PKT_RESET_A     offsetof(struct ns_pkt, link_hdr)
+#define NS__PKT_RESET_A_END offsetof(struct ns_pkt, pool)
+#define NS__PKT_RESET_B     offsetof(struct ns_pkt, link_dst)
+#define NS__PKT_RESET_END   sizeof(struct ns_pkt)
+#define NS__PKT_IN_RESET_A(f)                             \
+        (offsetof(struct ns_pkt, f) >= NS__PKT_RESET_A && \
+         offsetof(struct ns_pkt, f) < NS__PKT_RESET_A_END)
+_Static_assert(NS__PKT_IN_RESET_A(net_hdr) && NS__PKT_IN_RESET_A(transport_hdr) &&
+                   NS__PKT_IN_RESET_A(nic_id) && NS__PKT_IN_RESET_A(flags) &&
+                   NS__PKT_IN_RESET_A(mark) && NS__PKT_IN_RESET_A(net_proto) &&
+                   NS__PKT_IN_RESET_A(transport_proto) &&
+                   offsetof(struct ns_pkt, next) < NS__PKT_RESET_A &&
+                   offsetof(struct ns_pkt, buf) < NS__PKT_RESET_A &&
+                   offsetof(struct ns_pkt, head) < NS__PKT_RESET_A &&
+                   offsetof(struct ns_pkt, cap) < NS__PKT_RESET_A &&
+                   offsetof(struct ns_pkt, off) < NS__PKT_RESET_A &&
                    offsetof(struct ns_pkt, len) < NS__PKT_RESET_A &&
-                   offsetof(struct ns_pkt, cap) < NS__PKT_RESET_A,
+                   NS__PKT_RESET_A_END < NS__PKT_RESET_B,
                "ns__pkt_reset() ranges match struct ns_pkt");
 
 /**
@@ -166,8 +179,7 @@ static inline void ns__pkt_reset(struct ns_pkt *p, uint32_t headroom)
         p->next = NULL;
         p->off = headroom;
         p->len = 0;
-        memcpy(b + NS__PKT_RESET_A, f + NS__PKT_RESET_A,
-               offsetof(struct ns_pkt, pool) - NS__PKT_RESET_A);
+        memcpy(b + NS__PKT_RESET_A, f + NS__PKT_RESET_A, NS__PKT_RESET_A_END - NS__PKT_RESET_A);
         memcpy(b + NS__PKT_RESET_B, f + NS__PKT_RESET_B, NS__PKT_RESET_END - NS__PKT_RESET_B);
 }
 
