@@ -184,6 +184,60 @@ static void test_fresh_after_reuse(void **state)
         ns_pkt_pool_destroy(pool);
 }
 
+/* ns_pkt_from_bytes() on a warm pool and past the class-0 boundary: the
+ * bytes, the room and the storage class are what ns_pkt_alloc() plus
+ * ns_pkt_put() would give. */
+static void test_from_bytes_warm_and_boundary(void **state)
+{
+        (void)state;
+        struct ns_pkt_pool *pool = ns_pkt_pool_create(NULL, NULL);
+        static uint8_t src[3000];
+
+        for (size_t i = 0; i < sizeof(src); i++)
+                src[i] = (uint8_t)(i * 13 + 1);
+        ns_pkt_free(ns_pkt_alloc(pool, 0, 10)); /* one pair cached */
+        uint64_t mallocs = stats(pool).mallocs;
+
+        /* Empty, from a cached pair, with no data pointer. */
+        struct ns_pkt *p = ns_pkt_from_bytes(pool, 12, NULL, 0);
+        assert_non_null(p);
+        assert_int_equal(ns_pkt_len(p), 0);
+        assert_int_equal(ns_pkt_headroom(p), 12);
+        assert_int_equal(p->cap, 2048);
+        ns_pkt_free(p);
+
+        /* Exactly class 0 ... */
+        p = ns_pkt_from_bytes(pool, 2000, src, 48);
+        assert_non_null(p);
+        assert_int_equal(p->cap, 2048);
+        assert_int_equal(ns_pkt_headroom(p), 2000);
+        assert_int_equal(ns_pkt_tailroom(p), 0);
+        assert_memory_equal(ns_pkt_data(p), src, 48);
+        ns_pkt_free(p);
+        assert_int_equal(stats(pool).mallocs, mallocs);
+
+        /* ... and one byte more is class 1. */
+        p = ns_pkt_from_bytes(pool, 2000, src, 49);
+        assert_non_null(p);
+        assert_int_equal(p->cap, 16384);
+        assert_int_equal(ns_pkt_headroom(p), 2000);
+        assert_memory_equal(ns_pkt_data(p), src, 49);
+        ns_pkt_free(p);
+        p = ns_pkt_from_bytes(pool, 0, src, sizeof(src));
+        assert_non_null(p);
+        assert_int_equal(p->cap, 16384);
+        assert_int_equal(ns_pkt_len(p), sizeof(src));
+        assert_memory_equal(ns_pkt_data(p), src, sizeof(src));
+        ns_pkt_free(p);
+        assert_int_equal(stats(pool).mallocs, mallocs + 1); /* one 16 KiB buffer */
+
+        /* A size that wraps 32 bits when added to the headroom. */
+        assert_null(ns_pkt_from_bytes(pool, UINT32_MAX - 10, src, 20));
+        assert_int_equal(stats(pool).alloc_failures, 1);
+        assert_int_equal(stats(pool).in_use, 0);
+        ns_pkt_pool_destroy(pool);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -191,6 +245,7 @@ int main(void)
                 cmocka_unit_test(test_storage_bound_full),
                 cmocka_unit_test(test_reuse_after_clones),
                 cmocka_unit_test(test_fresh_after_reuse),
+                cmocka_unit_test(test_from_bytes_warm_and_boundary),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
