@@ -303,9 +303,23 @@ static bool data_allowed(const struct ns_pkt_pool *pool, uint64_t cap)
         return !(pool->max_bytes && cap > pool->max_bytes - bytes_in_use(pool));
 }
 
+/* New storage of class cls from the allocator; NULL when it refuses. */
+static __attribute__((noinline)) struct ns_pkt_data *data_new(struct ns_pkt_pool *pool,
+                                                              unsigned cls, uint64_t cap)
+{
+        struct ns_pkt_data *d = pool_malloc(pool, NS__PKT_DATA_HDR + (size_t)cap);
+
+        if (!d)
+                return NULL;
+        d->cap = (uint32_t)cap;
+        d->cls = (uint8_t)cls;
+        pool->bytes_base += cap;
+        return d;
+}
+
 /* Takes cached storage of class cls, from a pair if need be, or new
  * storage from the allocator; NULL when the allocator refuses. */
-static struct ns_pkt_data *data_get(struct ns_pkt_pool *pool, unsigned cls, uint64_t cap)
+static inline struct ns_pkt_data *data_get(struct ns_pkt_pool *pool, unsigned cls, uint64_t cap)
 {
         struct ns_pkt_data *d;
 
@@ -324,13 +338,7 @@ static struct ns_pkt_data *data_get(struct ns_pkt_pool *pool, unsigned cls, uint
                 pool->n_free_pkts++;
                 return p->buf;
         }
-        d = pool_malloc(pool, NS__PKT_DATA_HDR + (size_t)cap);
-        if (!d)
-                return NULL;
-        d->cap = (uint32_t)cap;
-        d->cls = (uint8_t)cls;
-        pool->bytes_base += cap;
-        return d;
+        return data_new(pool, cls, cap);
 }
 
 /* Caches d (no longer referenced) for reuse or frees it. */
