@@ -10,16 +10,33 @@
 
 #include "buf/pkt_pool.h"
 
+/* Makes the len bytes at data the contents of p, fresh with room for them
+ * after `headroom`. */
+static struct ns_pkt *fill(struct ns_pkt *p, uint32_t headroom, const void *data, uint32_t len)
+{
+        p->len = len;
+        if (len)
+                memcpy(p->head + headroom, data, len);
+        return p;
+}
+
+static __attribute__((noinline)) struct ns_pkt *
+from_bytes_slow(struct ns_pkt_pool *pool, uint32_t headroom, const void *data, uint32_t len)
+{
+        struct ns_pkt *p = ns__pkt_alloc_slow(pool, headroom, len);
+
+        return p ? fill(p, headroom, data, len) : NULL;
+}
+
 struct ns_pkt *ns_pkt_from_bytes(struct ns_pkt_pool *pool, uint32_t headroom, const void *data,
                                  uint32_t len)
 {
-        struct ns_pkt *p = ns_pkt_alloc(pool, headroom, len);
+        struct ns_pkt *p = ns__pkt_alloc_warm(pool, headroom, len);
 
+        /* The slow path is a tail call: only p is kept across memcpy. */
         if (!p)
-                return NULL;
-        if (len)
-                memcpy(ns_pkt_put(p, len), data, len);
-        return p;
+                return from_bytes_slow(pool, headroom, data, len);
+        return fill(p, headroom, data, len);
 }
 
 /*
