@@ -104,64 +104,72 @@ static __attribute__((noinline)) uint64_t sum_bulk(const uint8_t *p, size_t nbyt
 }
 
 /*
- * Sum of len < 64 bytes at p, starting at an even offset of the buffer: at
- * most sixteen 32-bit words, which a 64-bit accumulator holds without
- * carries. Straight-line code, one branch per size bit.
+ * Sum of len < 64 bytes at p, starting at an even offset of the buffer:
+ * 64-bit words added with carry (each carry out of bit 63 is worth 1, as
+ * 2^64 == 1 modulo 2^64 - 1), then the 4-, 2- and 1-byte tail. Straight-line
+ * code, one branch per size bit. The result may use all 64 bits; callers
+ * combine it with add_carry() or fold64().
  */
 static inline uint64_t sum_short(const uint8_t *p, size_t len)
 {
-        uint64_t t = 0, u = 0;
+        uint64_t s = 0, c = 0;
         if (len & 32) {
-                t += (uint64_t)load32(p) + load32(p + 4) + load32(p + 8) + load32(p + 12);
-                u += (uint64_t)load32(p + 16) + load32(p + 20) + load32(p + 24) + load32(p + 28);
+                s = load64(p);
+                c += __builtin_add_overflow(s, load64(p + 8), &s);
+                c += __builtin_add_overflow(s, load64(p + 16), &s);
+                c += __builtin_add_overflow(s, load64(p + 24), &s);
                 p += 32;
         }
         if (len & 16) {
-                t += (uint64_t)load32(p) + load32(p + 4);
-                u += (uint64_t)load32(p + 8) + load32(p + 12);
+                c += __builtin_add_overflow(s, load64(p), &s);
+                c += __builtin_add_overflow(s, load64(p + 8), &s);
                 p += 16;
         }
         if (len & 8) {
-                t += load32(p);
-                u += load32(p + 4);
+                c += __builtin_add_overflow(s, load64(p), &s);
                 p += 8;
         }
-        /* Every remaining piece starts at an even offset, so none needs a shift. */
+        /* Every remaining piece starts at an even offset, so none needs a
+         * shift; c (at most 7) and the tail stay far below 2^64. */
         if (len & 4) {
-                t += load32(p);
+                c += load32(p);
                 p += 4;
         }
         if (len & 2) {
                 uint16_t v;
                 memcpy(&v, p, sizeof(v));
-                u += v;
+                c += v;
                 p += 2;
         }
         if (len & 1) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-                t += (uint64_t)*p << 8;
+                c += (uint64_t)*p << 8;
 #else
-                t += *p;
+                c += *p;
 #endif
         }
-        return t + u;
+        return add_carry(s, c);
 }
 
 /*
  * Sum of 64..127 bytes at p (an even offset of the buffer): the first 64 as
- * sixteen 32-bit words in two 64-bit accumulators, the rest by sum_short().
- * At most 32 words of 32 bits, so no carry can leave the 64-bit sum. This
- * keeps the common small datagram (a 64-byte echo message, a UDP datagram
- * of 64 bytes of payload) on the inlined leaf path, without the calls to
- * native_large() and sum_bulk() and their 128-bit reduction.
+ * eight 64-bit words added with carry (each carry out of bit 63 is worth 1,
+ * as 2^64 == 1 modulo 2^64 - 1), the rest by sum_short(). This keeps the
+ * common small datagram (a 64-byte echo message, a UDP datagram of 64
+ * bytes of payload) on the inlined leaf path, without the calls to
+ * native_large() and sum_bulk().
  */
 static inline uint64_t sum_medium(const uint8_t *p, size_t len)
 {
-        uint64_t t = (uint64_t)load32(p) + load32(p + 4) + load32(p + 8) + load32(p + 12) +
-                     load32(p + 16) + load32(p + 20) + load32(p + 24) + load32(p + 28);
-        uint64_t u = (uint64_t)load32(p + 32) + load32(p + 36) + load32(p + 40) + load32(p + 44) +
-                     load32(p + 48) + load32(p + 52) + load32(p + 56) + load32(p + 60);
-        return t + u + sum_short(p + 64, len - 64);
+        uint64_t s = load64(p), c = 0, t;
+        c += __builtin_add_overflow(s, load64(p + 8), &t);
+        c += __builtin_add_overflow(t, load64(p + 16), &s);
+        c += __builtin_add_overflow(s, load64(p + 24), &t);
+        c += __builtin_add_overflow(t, load64(p + 32), &s);
+        c += __builtin_add_overflow(s, load64(p + 40), &t);
+        c += __builtin_add_overflow(t, load64(p + 48), &s);
+        c += __builtin_add_overflow(s, load64(p + 56), &t);
+        return add_carry(add_carry(t, c), sum_short(p + 64, len - 64));
 }
 
 /* The scalar native sum, inlined into the public entry points. */
