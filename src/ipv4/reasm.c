@@ -192,31 +192,33 @@ static struct node *rebalance(struct node *n)
 }
 
 /*
- * Deepest path avl_insert() records: an AVL tree of height h holds at least
+ * Deepest path a descent records: an AVL tree of height h holds at least
  * F(h+2) - 1 nodes (Fibonacci), so height 48 needs more than 2^32 nodes.
  */
 #define AVL_MAX_DEPTH 48
 
-/*
- * Inserts n (a leaf: no children, height 1; offset not yet in the tree)
- * under *root without recursion. Walking back up, the first ancestor whose
- * height does not change ends the work: after an insertion a rotation
- * restores the subtree's old height, so nothing above it moves. Most
- * insertions touch only the bottom two or three levels.
- */
-static void avl_insert(struct node **root, struct node *n)
-{
+/* Where a new offset goes: the empty link it hangs from and the links
+ * followed to reach it, root first. */
+struct avl_spot {
+        struct node **at;
         struct node **path[AVL_MAX_DEPTH];
-        unsigned depth = 0;
-        struct node **link = root;
+        unsigned depth;
+};
 
-        while (*link) {
-                path[depth++] = link;
-                link = n->off < (*link)->off ? &(*link)->left : &(*link)->right;
-        }
-        *link = n;
+/*
+ * Hangs n (a leaf: no children, height 1) at the spot found by classify()
+ * and rebalances without recursion. Walking back up, the first ancestor
+ * whose height does not change ends the work: after an insertion a
+ * rotation restores the subtree's old height, so nothing above it moves.
+ * Most insertions touch only the bottom two or three levels.
+ */
+static void avl_insert_at(struct avl_spot *spot, struct node *n)
+{
+        unsigned depth = spot->depth;
+
+        *spot->at = n;
         while (depth > 0) {
-                struct node **at = path[--depth];
+                struct node **at = spot->path[--depth];
                 int8_t old = (*at)->height;
 
                 *at = rebalance(*at);
@@ -481,13 +483,16 @@ static bool fragment_ok(const struct ns_reasm *r, uint32_t offset, uint32_t payl
 
 /*
  * Decides what a fragment does to a held datagram: NS_REASM_HELD (it fits
- * a hole and may be inserted), _DUPLICATE, _OVERLAP or _CONFLICT. Held
- * fragments are disjoint, so only the neighbours by offset can overlap.
+ * a hole and may be inserted at *spot), _DUPLICATE, _OVERLAP or _CONFLICT.
+ * Held fragments are disjoint, so only the neighbours by offset can overlap.
  */
-static enum ns_reasm_result classify(const struct dgram *dg, uint32_t off, uint32_t len, bool more)
+static enum ns_reasm_result classify(struct dgram *dg, uint32_t off, uint32_t len, bool more,
+                                     struct avl_spot *spot)
 {
         uint32_t end = off + len;
-        const struct node *n = dg->root, *pred = NULL, *succ = NULL;
+        const struct node *pred = NULL, *succ = NULL;
+        struct node **link = &dg->root;
+        unsigned depth = 0;
 
         if (!more) {
                 /* A second final must agree; held data must not pass it. */
@@ -496,13 +501,18 @@ static enum ns_reasm_result classify(const struct dgram *dg, uint32_t off, uint3
         } else if (dg->final_seen && end > dg->end) {
                 return NS_REASM_CONFLICT; /* at or past the end */
         }
-        while (n) {
+        /* One descent both finds the neighbours and records where the
+         * fragment goes, for avl_insert_at(). */
+        while (*link) {
+                struct node *n = *link;
+
+                spot->path[depth++] = link;
                 if (off < n->off) {
                         succ = n;
-                        n = n->left;
+                        link = &n->left;
                 } else if (off > n->off) {
                         pred = n;
-                        n = n->right;
+                        link = &n->right;
                 } else {
                         if (n->len != len)
                                 return NS_REASM_OVERLAP;
@@ -512,6 +522,8 @@ static enum ns_reasm_result classify(const struct dgram *dg, uint32_t off, uint3
                         return NS_REASM_DUPLICATE;
                 }
         }
+        spot->at = link;
+        spot->depth = depth;
         if (pred && pred->off + pred->len > off)
                 return NS_REASM_OVERLAP;
         if (succ && end > succ->off)
@@ -572,12 +584,13 @@ static struct ns_pkt *assemble(struct ns_reasm *r, const struct dgram *dg)
         return out;
 }
 
-/* Inserts the fragment in node n into dg. */
-static void dgram_insert(struct ns_reasm *r, struct dgram *dg, struct node *n)
+/* Inserts the fragment in node n into dg at spot (see classify()). */
+static void dgram_insert(struct ns_reasm *r, struct dgram *dg, struct node *n,
+                         struct avl_spot *spot)
 {
         uint32_t end = n->off + n->len;
 
-        avl_insert(&dg->root, n);
+        avl_insert_at(spot, n);
         n->next = dg->nodes;
         dg->nodes = n;
         dg->count++;
@@ -623,6 +636,7 @@ enum ns_reasm_result ns__reasm_add(struct ns_reasm *r, const struct ns_reasm_key
         struct dgram *dg;
         struct node *n;
         enum ns_reasm_result res;
+        struct avl_spot spot;
 
         *out = NULL;
         r->stats->reasm_reqds++;
@@ -646,7 +660,7 @@ enum ns_reasm_result ns__reasm_add(struct ns_reasm *r, const struct ns_reasm_key
                 return NS_REASM_COMPLETE;
         }
         if (dg) {
-                res = classify(dg, offset, payload_len, more);
+                res = classify(dg, offset, payload_len, more, &spot);
                 if (res == NS_REASM_DUPLICATE) {
                         ns_pkt_free(pkt);
                         return res;
@@ -667,6 +681,8 @@ enum ns_reasm_result ns__reasm_add(struct ns_reasm *r, const struct ns_reasm_key
                         slab_put(&r->nodes, n);
                         return fail(r, NULL, pkt, NS_REASM_NO_MEMORY);
                 }
+                spot.at = &dg->root; /* the first fragment is the whole tree */
+                spot.depth = 0;
         }
         *n = (struct node){ .pkt = pkt,
                             .off = offset,
@@ -675,7 +691,7 @@ enum ns_reasm_result ns__reasm_add(struct ns_reasm *r, const struct ns_reasm_key
                             .cost = fragment_cost(pkt),
                             .height = 1,
                             .final = !more };
-        dgram_insert(r, dg, n);
+        dgram_insert(r, dg, n, &spot);
         if (!dg->final_seen || dg->received != dg->end)
                 return NS_REASM_HELD;
         /* The first fragment's header may be longer than the one the final
