@@ -12,11 +12,16 @@
  *               goes to resolver.failed (ICMP host unreachable) and
  *               arp.resolution_failures counts the entry.
  *   REACHABLE   after NS_ARP_REACHABLE_NS, STALE.
- *   STALE       used as is; the first use starts PROBE. Freed when unused
+ *   STALE       used as is; the first use starts DELAY. Freed when unused
  *               for NS_ARP_GC_STALE_NS.
- *   PROBE       used as is; unicast requests every NS_ARP_RETRANS_NS, and
- *               FAILED after NS_ARP_MAX_PROBES unanswered (Linux skips its
- *               DELAY state here: nothing above us confirms reachability).
+ *   DELAY       used as is, nothing sent; a confirmation (a unicast ARP
+ *               reply) within NS_ARP_DELAY_FIRST_PROBE_NS makes it
+ *               REACHABLE with no probe at all, else PROBE (Linux
+ *               __neigh_event_send, neigh_timer_handler). Only ARP confirms
+ *               here: no upper layer calls a neigh_confirm().
+ *   PROBE       used as is; a unicast request at once, then every
+ *               NS_ARP_RETRANS_NS, and FAILED after NS_ARP_MAX_PROBES
+ *               unanswered (Linux ucast_solicit, RFC 1122 2.3.2.1).
  *   FAILED      freed after NS_ARP_GC_STALE_NS; a packet restarts INCOMPLETE.
  *   STATIC      never expires, never learned over.
  *
