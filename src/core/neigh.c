@@ -390,6 +390,25 @@ void ns__neigh_learn(struct ns_nic *nic, ns_ip4 ip, const uint8_t mac[6], enum n
         settle(e, mac, state);
 }
 
+void ns__neigh_ifdown(struct ns_nic *nic)
+{
+        struct ns_neigh_table *t = nic->neigh;
+        if (!t)
+                return;
+        /*
+         * Linux drops a downed device's neighbours with their arp_queue
+         * (neigh_flush_dev): what was learned may not hold when the link
+         * comes back. Static entries are configuration and stay, as Linux's
+         * neigh_carrier_down keeps NUD_PERMANENT; its admin-down
+         * neigh_ifdown (and gVisor's NIC disable) drop them too.
+         */
+        for (uint32_t i = 0; i < NS_ARP_MAX_ENTRIES; i++) {
+                struct neigh_entry *e = &t->e[i];
+                if (e->state != 0 && e->state != NS_ARP_STATIC)
+                        release(t, e);
+        }
+}
+
 uint32_t ns__neigh_count(const struct ns_nic *nic)
 {
         return nic->neigh ? nic->neigh->count : 0;

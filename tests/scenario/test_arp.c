@@ -510,6 +510,70 @@ static void test_unanswered_probe_fails(void **state)
         arp_env_destroy(&e);
 }
 
+/*
+ * Link down (Linux neigh_flush_dev on NETDEV_DOWN): the learned neighbours
+ * go, and the packets waiting for one are freed and counted, with no
+ * timer left to fire; a static entry stays. Enabled again, the cache
+ * starts over with a broadcast request.
+ */
+static void test_disable_flushes_learned_neighbours(void **state)
+{
+        (void)state;
+        struct arp_env e;
+        arp_env_init(&e);
+        const ns_ip4 static_ip = NS_IP4(192, 0, 2, 4);
+        assert_int_equal(ns_arp_add_static(e.t.s, 1, static_ip, ALT_MAC), 0);
+        resolve_peer(&e); /* REACHABLE */
+        struct ns_udp_ep *u;
+        assert_int_equal(ns_udp_open(e.t.s, &u), 0);
+        struct udp_err_log log = { 0 };
+        ns_udp_set_error_cb(u, on_udp_error, &log);
+        assert_int_equal(ns_udp_send(u, OTHER_IP, 9, "a", 1), 0);
+        assert_int_equal(ns_udp_send(u, OTHER_IP, 9, "b", 1), 0);
+        expect_request(&e, OTHER_IP);
+        assert_null(ns_frame_channel_read(e.fc));
+        assert_int_equal(arp_state(&e, OTHER_IP), NS_ARP_INCOMPLETE);
+        assert_int_equal(ns_arp_entries(e.t.s, 1, NULL, 0), 3);
+        struct ns_stats mid = arp_stats(&e);
+
+        assert_int_equal(ns_nic_disable(e.t.s, 1), 0);
+        struct ns_arp_entry ents[4];
+        assert_int_equal(ns_arp_entries(e.t.s, 1, ents, 4), 1);
+        assert_int_equal(ents[0].addr, static_ip);
+        assert_int_equal(ents[0].state, NS_ARP_STATIC);
+        assert_memory_equal(ents[0].mac, ALT_MAC, 6);
+        /* The two queued datagrams: freed and counted, nothing reported or sent. */
+        assert_int_equal(ns_test_packets_in_use(&e.t), 0);
+        struct ns_stats st = arp_stats(&e);
+        assert_int_equal(st.arp.pending_queue_dropped - mid.arp.pending_queue_dropped, 2);
+        /* No timer survives: no retransmission attempt, no failure, no ICMP. */
+        ns_test_advance(&e.t, NS_ARP_GC_STALE_NS);
+        assert_null(ns_frame_channel_read(e.fc));
+        st = arp_stats(&e);
+        assert_int_equal(st.arp.outgoing_requests_dropped, mid.arp.outgoing_requests_dropped);
+        assert_int_equal(st.arp.resolution_failures, mid.arp.resolution_failures);
+        assert_int_equal(st.icmp.sent_dst_unreachable, mid.icmp.sent_dst_unreachable);
+        assert_int_equal(log.n, 0);
+
+        assert_int_equal(ns_nic_enable(e.t.s, 1), 0);
+        ns_frame_channel_drain(e.fc);
+        assert_int_equal(ns_arp_entries(e.t.s, 1, NULL, 0), 1);
+        /* The peer was reachable before: now it is resolved afresh, by broadcast. */
+        assert_int_equal(ns_udp_send(u, PEER_IP, 9, "c", 1), 0);
+        expect_request(&e, PEER_IP);
+        assert_null(ns_frame_channel_read(e.fc));
+        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_INCOMPLETE);
+        inject_peer_reply(&e, PEER_MAC);
+        ns_pkt_free(expect_ipv4_frame(&e, PEER_MAC));
+        /* The static entry still works with no request. */
+        assert_int_equal(ns_udp_send(u, static_ip, 9, "d", 1), 0);
+        ns_pkt_free(expect_ipv4_frame(&e, ALT_MAC));
+        assert_null(ns_frame_channel_read(e.fc));
+        ns_udp_close(u);
+        assert_int_equal(ns_test_packets_in_use(&e.t), 0);
+        arp_env_destroy(&e);
+}
+
 /* RFC 1112 6.4 and broadcasts: the MAC follows from the address, no ARP. */
 static void test_broadcast_and_multicast_need_no_arp(void **state)
 {
@@ -588,6 +652,7 @@ int main(void)
                 cmocka_unit_test(test_delay_confirmed_without_probe),
                 cmocka_unit_test(test_delay_not_confirmed_by_broadcast_reply),
                 cmocka_unit_test(test_unanswered_probe_fails),
+                cmocka_unit_test(test_disable_flushes_learned_neighbours),
                 cmocka_unit_test(test_broadcast_and_multicast_need_no_arp),
                 cmocka_unit_test(test_gateway_is_resolved),
         };
