@@ -45,21 +45,34 @@ NS_API extern const struct ns_module ns_module_arp;
 #define NS_ARP_REACHABLE_NS 30000000000LL
 /** Time an unused stale or failed entry is kept (Linux gc_staletime). */
 #define NS_ARP_GC_STALE_NS 60000000000LL
+/**
+ * Time a stale entry in use waits for a confirmation before its first probe
+ * (Linux delay_first_probe_time).
+ */
+#define NS_ARP_DELAY_FIRST_PROBE_NS 5000000000LL
 
-/** State of a neighbour entry (Linux NUD_* without DELAY). */
+/**
+ * State of a neighbour entry (Linux NUD_*). NS_ARP_DELAY comes last so the
+ * values of 0.1.0 keep their meaning; Linux orders it between STALE and PROBE.
+ */
 enum ns_arp_state {
         /** Resolving: requests are being sent, packets wait in its queue. */
         NS_ARP_INCOMPLETE = 1,
         /** Confirmed within NS_ARP_REACHABLE_NS. */
         NS_ARP_REACHABLE,
-        /** Known but unconfirmed: used as is, probed on use. */
+        /** Known but unconfirmed: used as is; the first use starts NS_ARP_DELAY. */
         NS_ARP_STALE,
-        /** A stale entry in use being re-confirmed with unicast requests. */
+        /** A delayed entry still unconfirmed, re-confirmed with unicast requests. */
         NS_ARP_PROBE,
         /** Resolution gave up; the next packet starts it again. */
         NS_ARP_FAILED,
         /** Added by ns_arp_add_static(); never expires or changes. */
         NS_ARP_STATIC,
+        /**
+         * A stale entry in use: used as is for NS_ARP_DELAY_FIRST_PROBE_NS,
+         * waiting for a confirmation, then NS_ARP_PROBE.
+         */
+        NS_ARP_DELAY,
 };
 
 /** One neighbour entry, copied out. */

@@ -196,7 +196,7 @@ extern "C" {
         X(outgoing_replies_dropped, "")                                         \
         /* Neighbour entries that gave up (each queued packet is freed). */     \
         X(resolution_failures, "")                                              \
-        /* Packets dropped because the per-neighbour pending queue was full. */ \
+        /* Queued packets dropped: queue full, entry freed, or NIC disabled. */ \
         X(pending_queue_dropped, "")
 
 /** UDP (the seed's UDPStats). */

@@ -200,6 +200,18 @@ static void on_timer(void *arg)
                 e->state = NS_ARP_STALE;
                 arm(e, now_ns(e->t) + NS_ARP_GC_STALE_NS);
                 break;
+        case NS_ARP_DELAY:
+                /*
+                 * No confirmation within delay_first_probe_time (a reply would
+                 * have made the entry REACHABLE and cancelled this timer):
+                 * Linux neigh_timer_handler goes to PROBE and sends the first
+                 * unicast probe at once (RFC 1122 2.3.2.1).
+                 */
+                e->state = NS_ARP_PROBE;
+                e->probes = 0;
+                e->updated_ns = now_ns(e->t);
+                solicit(e);
+                break;
         case NS_ARP_STALE:
         case NS_ARP_FAILED:
                 release(e->t, e);
@@ -269,13 +281,18 @@ int ns__neigh_output(struct ns_nic *nic, ns_ip4 next_hop, struct ns_pkt *pkt,
         if (e) {
                 switch (e->state) {
                 case NS_ARP_STALE:
-                        /* First use of a stale entry: re-confirm it (unicast). */
-                        e->state = NS_ARP_PROBE;
-                        e->probes = 0;
+                        /*
+                         * First use of a stale entry: DELAY, still used as is,
+                         * giving the neighbour delay_first_probe_time to
+                         * confirm before any probe (Linux __neigh_event_send).
+                         */
+                        e->state = NS_ARP_DELAY;
+                        e->updated_ns = now_ns(t);
                         e->sender = ns_ipv4_src(ns_pkt_data(pkt));
-                        solicit(e);
+                        arm(e, e->updated_ns + NS_ARP_DELAY_FIRST_PROBE_NS);
                         /* fall through */
                 case NS_ARP_REACHABLE:
+                case NS_ARP_DELAY:
                 case NS_ARP_PROBE:
                 case NS_ARP_STATIC:
                         set_dst(pkt, e->mac);
@@ -371,6 +388,25 @@ void ns__neigh_learn(struct ns_nic *nic, ns_ip4 ip, const uint8_t mac[6], enum n
         if (state == NS_ARP_STALE && memcmp(e->mac, mac, NS_ETH_ALEN) == 0)
                 return;
         settle(e, mac, state);
+}
+
+void ns__neigh_ifdown(struct ns_nic *nic)
+{
+        struct ns_neigh_table *t = nic->neigh;
+        if (!t)
+                return;
+        /*
+         * Linux drops a downed device's neighbours with their arp_queue
+         * (neigh_flush_dev): what was learned may not hold when the link
+         * comes back. Static entries are configuration and stay, as Linux's
+         * neigh_carrier_down keeps NUD_PERMANENT; its admin-down
+         * neigh_ifdown (and gVisor's NIC disable) drop them too.
+         */
+        for (uint32_t i = 0; i < NS_ARP_MAX_ENTRIES; i++) {
+                struct neigh_entry *e = &t->e[i];
+                if (e->state != 0 && e->state != NS_ARP_STATIC)
+                        release(t, e);
+        }
 }
 
 uint32_t ns__neigh_count(const struct ns_nic *nic)

@@ -12,13 +12,23 @@
  *               goes to resolver.failed (ICMP host unreachable) and
  *               arp.resolution_failures counts the entry.
  *   REACHABLE   after NS_ARP_REACHABLE_NS, STALE.
- *   STALE       used as is; the first use starts PROBE. Freed when unused
+ *   STALE       used as is; the first use starts DELAY. Freed when unused
  *               for NS_ARP_GC_STALE_NS.
- *   PROBE       used as is; unicast requests every NS_ARP_RETRANS_NS, and
- *               FAILED after NS_ARP_MAX_PROBES unanswered (Linux skips its
- *               DELAY state here: nothing above us confirms reachability).
+ *   DELAY       used as is, nothing sent; a confirmation (a unicast ARP
+ *               reply) within NS_ARP_DELAY_FIRST_PROBE_NS makes it
+ *               REACHABLE with no probe at all, else PROBE (Linux
+ *               __neigh_event_send, neigh_timer_handler). Only ARP confirms
+ *               here: no upper layer calls a neigh_confirm().
+ *   PROBE       used as is; a unicast request at once, then every
+ *               NS_ARP_RETRANS_NS, and FAILED after NS_ARP_MAX_PROBES
+ *               unanswered (Linux ucast_solicit, RFC 1122 2.3.2.1).
  *   FAILED      freed after NS_ARP_GC_STALE_NS; a packet restarts INCOMPLETE.
  *   STATIC      never expires, never learned over.
+ *
+ * Disabling the NIC (ns__neigh_ifdown) frees every entry but the static
+ * ones, with their queued packets, so a NIC enabled again starts from an
+ * empty cache (Linux flushes on link down; see ns__neigh_ifdown for the
+ * static entries).
  *
  * Bounds: NS_ARP_MAX_ENTRIES entries (the oldest non-static one is evicted
  * to make room, its queued packets counted in arp.pending_queue_dropped)
@@ -70,6 +80,13 @@ int ns__neigh_output(struct ns_nic *nic, ns_ip4 next_hop, struct ns_pkt *pkt,
  * packets are sent.
  */
 void ns__neigh_learn(struct ns_nic *nic, ns_ip4 ip, const uint8_t mac[6], enum ns_neigh_learn how);
+
+/**
+ * The NIC went down: frees every entry but the static ones, cancelling
+ * their timers; packets waiting for resolution are freed and counted in
+ * arp.pending_queue_dropped. NULL-safe (a NIC without a cache).
+ */
+void ns__neigh_ifdown(struct ns_nic *nic);
 
 /** Entries in the NIC's cache (0 without one). */
 uint32_t ns__neigh_count(const struct ns_nic *nic);

@@ -131,6 +131,8 @@ int ns_nic_disable(struct ns_stack *s, uint32_t id)
                         p->nic_disable(p->ctx, nic, i);
         }
         nic->enabled = false;
+        /* Link down: the learned neighbours go, with what waited for them (Linux). */
+        ns__neigh_ifdown(nic);
         return 0;
 }
 

@@ -349,60 +349,228 @@ static void test_address_added_sends_gratuitous_arp(void **state)
         arp_env_destroy(&e);
 }
 
-/* Reachable for 30 s, then stale; use re-confirms with a unicast request. */
-static void test_reachable_goes_stale_and_is_probed(void **state)
+/* Makes PEER_IP reachable at PEER_MAC, then lets it go stale (30 s unconfirmed). */
+static void stale_peer(struct arp_env *e)
+{
+        resolve_peer(e);
+        ns_test_advance(&e->t, NS_ARP_REACHABLE_NS - 1);
+        assert_int_equal(arp_state(e, PEER_IP), NS_ARP_REACHABLE);
+        ns_test_advance(&e->t, 1);
+        assert_int_equal(arp_state(e, PEER_IP), NS_ARP_STALE);
+}
+
+/* An echo request from the peer: our reply is a packet for PEER_IP to send. */
+static void send_to_peer(struct arp_env *e, uint16_t seq)
+{
+        uint8_t f[128];
+        size_t n = build_echo_frame(f, OUR_MAC, PEER_MAC, PEER_IP, OUR_IP, seq);
+        inject(e, f, n);
+}
+
+/* Our unicast who-has for PEER_IP, to the MAC we have (RFC 1122 2.3.2.1). */
+static void expect_unicast_probe(struct arp_env *e)
+{
+        expect_arp_frame(e, &(struct arp_expect){ .eth_dst = PEER_MAC,
+                                                  .op = NS_ARP_OP_REQUEST,
+                                                  .spa = OUR_IP,
+                                                  .tha = ZERO_MAC,
+                                                  .tpa = PEER_IP });
+}
+
+/*
+ * Linux __neigh_event_send / neigh_timer_handler: a stale entry in use goes
+ * to DELAY and is used as is; only after delay_first_probe_time (5 s)
+ * without confirmation does a unicast probe leave, and its answer makes
+ * the entry reachable again.
+ */
+static void test_stale_in_use_delays_then_probes(void **state)
 {
         (void)state;
         struct arp_env e;
         arp_env_init(&e);
-        resolve_peer(&e);
-        ns_test_advance(&e.t, NS_ARP_REACHABLE_NS - 1);
-        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_REACHABLE);
-        ns_test_advance(&e.t, 1);
-        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_STALE);
-        uint8_t f[128];
-        size_t n = build_echo_frame(f, OUR_MAC, PEER_MAC, PEER_IP, OUR_IP, 1);
-        inject(&e, f, n);
-        /* A unicast request to the MAC we have (RFC 1122 2.3.2.1), then the reply. */
-        expect_arp_frame(&e, &(struct arp_expect){ .eth_dst = PEER_MAC,
-                                                   .op = NS_ARP_OP_REQUEST,
-                                                   .spa = OUR_IP,
-                                                   .tha = ZERO_MAC,
-                                                   .tpa = PEER_IP });
+        stale_peer(&e);
+        send_to_peer(&e, 1);
+        /* The packet leaves at once to the old MAC, and nothing else does. */
         ns_pkt_free(expect_ipv4_frame(&e, PEER_MAC));
+        assert_null(ns_frame_channel_read(e.fc));
+        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_DELAY);
+        /* Used again while delayed: still as is, still no request. */
+        ns_test_advance(&e.t, SEC);
+        send_to_peer(&e, 2);
+        ns_pkt_free(expect_ipv4_frame(&e, PEER_MAC));
+        ns_test_advance(&e.t, NS_ARP_DELAY_FIRST_PROBE_NS - SEC - 1);
+        assert_null(ns_frame_channel_read(e.fc));
+        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_DELAY);
+        /* Five seconds after the first use: PROBE, one unicast request. */
+        ns_test_advance(&e.t, 1);
+        expect_unicast_probe(&e);
+        assert_null(ns_frame_channel_read(e.fc));
         assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_PROBE);
         inject_peer_reply(&e, PEER_MAC);
         assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_REACHABLE);
+        struct ns_stats st = arp_stats(&e);
+        /* The resolution's broadcast request and the one probe. */
+        assert_int_equal(st.arp.outgoing_requests_sent - e.before.arp.outgoing_requests_sent, 2);
         /* Stale and unused: gone after the GC time. */
         ns_test_advance(&e.t, NS_ARP_REACHABLE_NS);
         assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_STALE);
         ns_test_advance(&e.t, NS_ARP_GC_STALE_NS);
         assert_int_equal(ns_arp_entries(e.t.s, 1, NULL, 0), 0);
+        assert_null(ns_frame_channel_read(e.fc));
         arp_env_destroy(&e);
 }
 
-/* A probe nobody answers: three unicast requests, then failed. */
+/* A reply from the neighbour while delayed confirms it: no probe at all (Linux neigh_update). */
+static void test_delay_confirmed_without_probe(void **state)
+{
+        (void)state;
+        struct arp_env e;
+        arp_env_init(&e);
+        stale_peer(&e);
+        send_to_peer(&e, 1);
+        ns_pkt_free(expect_ipv4_frame(&e, PEER_MAC));
+        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_DELAY);
+        ns_test_advance(&e.t, NS_ARP_DELAY_FIRST_PROBE_NS - SEC);
+        inject_peer_reply(&e, PEER_MAC);
+        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_REACHABLE);
+        /* Well past the probe time and within reachable_time: silence. */
+        ns_test_advance(&e.t, 10 * SEC);
+        assert_null(ns_frame_channel_read(e.fc));
+        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_REACHABLE);
+        struct ns_stats st = arp_stats(&e);
+        /* Only the resolution's broadcast request ever left. */
+        assert_int_equal(st.arp.outgoing_requests_sent - e.before.arp.outgoing_requests_sent, 1);
+        arp_env_destroy(&e);
+}
+
+/*
+ * Only a unicast reply confirms (Linux arp_process): a broadcast reply
+ * with the MAC we have is "stale" news, which leaves a DELAY entry as it
+ * is (neigh_update keeps the state), so the probe still leaves at 5 s.
+ */
+static void test_delay_not_confirmed_by_broadcast_reply(void **state)
+{
+        (void)state;
+        struct arp_env e;
+        arp_env_init(&e);
+        stale_peer(&e);
+        send_to_peer(&e, 1);
+        ns_pkt_free(expect_ipv4_frame(&e, PEER_MAC));
+        uint8_t f[60];
+        build_arp(f, BCAST_MAC, PEER_MAC, NS_ARP_OP_REPLY, PEER_MAC, PEER_IP, OUR_MAC, OUR_IP);
+        inject(&e, f, sizeof(f));
+        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_DELAY);
+        ns_test_advance(&e.t, NS_ARP_DELAY_FIRST_PROBE_NS);
+        expect_unicast_probe(&e);
+        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_PROBE);
+        arp_env_destroy(&e);
+}
+
+/*
+ * A probe nobody answers: from 5 s after the use, three unicast requests a
+ * second apart (ucast_solicit 3, retrans_time 1 s), then FAILED. The
+ * packets sent meanwhile left with the old MAC, so none is queued and no
+ * host unreachable is due (Linux neigh_invalidate reports only the queue).
+ */
 static void test_unanswered_probe_fails(void **state)
 {
         (void)state;
         struct arp_env e;
         arp_env_init(&e);
-        resolve_peer(&e);
-        ns_test_advance(&e.t, NS_ARP_REACHABLE_NS);
-        uint8_t f[128];
-        size_t n = build_echo_frame(f, OUR_MAC, PEER_MAC, PEER_IP, OUR_IP, 1);
-        inject(&e, f, n);
-        ns_frame_channel_drain(e.fc);
+        stale_peer(&e);
+        send_to_peer(&e, 1);
+        ns_pkt_free(expect_ipv4_frame(&e, PEER_MAC));
+        assert_null(ns_frame_channel_read(e.fc));
+        ns_test_advance(&e.t, NS_ARP_DELAY_FIRST_PROBE_NS);
+        expect_unicast_probe(&e);
+        /* Still used as is while probing. */
+        send_to_peer(&e, 2);
+        ns_pkt_free(expect_ipv4_frame(&e, PEER_MAC));
         for (int i = 0; i < 2; i++) {
-                ns_test_advance(&e.t, SEC);
-                assert_int_equal(ns_frame_channel_queued(e.fc), 1);
-                ns_frame_channel_drain(e.fc);
+                ns_test_advance(&e.t, SEC - 1);
+                assert_null(ns_frame_channel_read(e.fc));
+                ns_test_advance(&e.t, 1);
+                expect_unicast_probe(&e);
+                assert_null(ns_frame_channel_read(e.fc));
+                assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_PROBE);
         }
         ns_test_advance(&e.t, SEC);
-        assert_int_equal(ns_frame_channel_queued(e.fc), 0);
+        assert_null(ns_frame_channel_read(e.fc));
         assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_FAILED);
         struct ns_stats st = arp_stats(&e);
         assert_int_equal(st.arp.resolution_failures - e.before.arp.resolution_failures, 1);
+        /* One broadcast request to resolve, three probes. */
+        assert_int_equal(st.arp.outgoing_requests_sent - e.before.arp.outgoing_requests_sent, 4);
+        assert_int_equal(st.icmp.sent_dst_unreachable, e.before.icmp.sent_dst_unreachable);
+        /* The old MAC is no longer used: the next packet waits for a broadcast request. */
+        send_to_peer(&e, 3);
+        expect_request(&e, PEER_IP);
+        assert_null(ns_frame_channel_read(e.fc));
+        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_INCOMPLETE);
+        arp_env_destroy(&e);
+}
+
+/*
+ * Link down (Linux neigh_flush_dev on NETDEV_DOWN): the learned neighbours
+ * go, and the packets waiting for one are freed and counted, with no
+ * timer left to fire; a static entry stays. Enabled again, the cache
+ * starts over with a broadcast request.
+ */
+static void test_disable_flushes_learned_neighbours(void **state)
+{
+        (void)state;
+        struct arp_env e;
+        arp_env_init(&e);
+        const ns_ip4 static_ip = NS_IP4(192, 0, 2, 4);
+        assert_int_equal(ns_arp_add_static(e.t.s, 1, static_ip, ALT_MAC), 0);
+        resolve_peer(&e); /* REACHABLE */
+        struct ns_udp_ep *u;
+        assert_int_equal(ns_udp_open(e.t.s, &u), 0);
+        struct udp_err_log log = { 0 };
+        ns_udp_set_error_cb(u, on_udp_error, &log);
+        assert_int_equal(ns_udp_send(u, OTHER_IP, 9, "a", 1), 0);
+        assert_int_equal(ns_udp_send(u, OTHER_IP, 9, "b", 1), 0);
+        expect_request(&e, OTHER_IP);
+        assert_null(ns_frame_channel_read(e.fc));
+        assert_int_equal(arp_state(&e, OTHER_IP), NS_ARP_INCOMPLETE);
+        assert_int_equal(ns_arp_entries(e.t.s, 1, NULL, 0), 3);
+        struct ns_stats mid = arp_stats(&e);
+
+        assert_int_equal(ns_nic_disable(e.t.s, 1), 0);
+        struct ns_arp_entry ents[4];
+        assert_int_equal(ns_arp_entries(e.t.s, 1, ents, 4), 1);
+        assert_int_equal(ents[0].addr, static_ip);
+        assert_int_equal(ents[0].state, NS_ARP_STATIC);
+        assert_memory_equal(ents[0].mac, ALT_MAC, 6);
+        /* The two queued datagrams: freed and counted, nothing reported or sent. */
+        assert_int_equal(ns_test_packets_in_use(&e.t), 0);
+        struct ns_stats st = arp_stats(&e);
+        assert_int_equal(st.arp.pending_queue_dropped - mid.arp.pending_queue_dropped, 2);
+        /* No timer survives: no retransmission attempt, no failure, no ICMP. */
+        ns_test_advance(&e.t, NS_ARP_GC_STALE_NS);
+        assert_null(ns_frame_channel_read(e.fc));
+        st = arp_stats(&e);
+        assert_int_equal(st.arp.outgoing_requests_dropped, mid.arp.outgoing_requests_dropped);
+        assert_int_equal(st.arp.resolution_failures, mid.arp.resolution_failures);
+        assert_int_equal(st.icmp.sent_dst_unreachable, mid.icmp.sent_dst_unreachable);
+        assert_int_equal(log.n, 0);
+
+        assert_int_equal(ns_nic_enable(e.t.s, 1), 0);
+        ns_frame_channel_drain(e.fc);
+        assert_int_equal(ns_arp_entries(e.t.s, 1, NULL, 0), 1);
+        /* The peer was reachable before: now it is resolved afresh, by broadcast. */
+        assert_int_equal(ns_udp_send(u, PEER_IP, 9, "c", 1), 0);
+        expect_request(&e, PEER_IP);
+        assert_null(ns_frame_channel_read(e.fc));
+        assert_int_equal(arp_state(&e, PEER_IP), NS_ARP_INCOMPLETE);
+        inject_peer_reply(&e, PEER_MAC);
+        ns_pkt_free(expect_ipv4_frame(&e, PEER_MAC));
+        /* The static entry still works with no request. */
+        assert_int_equal(ns_udp_send(u, static_ip, 9, "d", 1), 0);
+        ns_pkt_free(expect_ipv4_frame(&e, ALT_MAC));
+        assert_null(ns_frame_channel_read(e.fc));
+        ns_udp_close(u);
+        assert_int_equal(ns_test_packets_in_use(&e.t), 0);
         arp_env_destroy(&e);
 }
 
@@ -480,8 +648,11 @@ int main(void)
                 cmocka_unit_test(test_gratuitous_same_mac_keeps_reachable),
                 cmocka_unit_test(test_unsolicited_reply_creates_nothing),
                 cmocka_unit_test(test_address_added_sends_gratuitous_arp),
-                cmocka_unit_test(test_reachable_goes_stale_and_is_probed),
+                cmocka_unit_test(test_stale_in_use_delays_then_probes),
+                cmocka_unit_test(test_delay_confirmed_without_probe),
+                cmocka_unit_test(test_delay_not_confirmed_by_broadcast_reply),
                 cmocka_unit_test(test_unanswered_probe_fails),
+                cmocka_unit_test(test_disable_flushes_learned_neighbours),
                 cmocka_unit_test(test_broadcast_and_multicast_need_no_arp),
                 cmocka_unit_test(test_gateway_is_resolved),
         };
