@@ -85,10 +85,10 @@ int cli_parse(enum cli_mode mode, int argc, char **argv, struct cli_opts *o);
 void cli_usage_run(FILE *f);
 void cli_usage_replay(FILE *f);
 
-/** The stack the command drives, with one Ethernet NIC per interface. */
+/** The stack the command drives: one NIC per interface, Ethernet or raw IP. */
 struct cli_stack {
         struct ns_stack *s;
-        /** Per interface: the device under the Ethernet link (not owned). */
+        /** Per interface: the device under the Ethernet link (not owned; NULL for raw IP). */
         struct ns_frame_dev *dev[CLI_MAX_IFACES];
         /** Per interface: the pcap sniffer, when capturing through one. */
         struct ns_pcap_dev *sniff[CLI_MAX_IFACES];
@@ -110,6 +110,14 @@ int cli_stack_create(struct cli_stack *cs, struct ns_clock clock, struct ns_rng 
  */
 int cli_stack_add_iface(struct cli_stack *cs, const struct cli_opts *o, size_t i,
                         struct ns_frame_dev *dev, struct ns_pcap *capture, bool promiscuous);
+
+/**
+ * Adds interface i straight on link (no Ethernet, no ARP: a raw-IP link
+ * such as TUN or an in-memory channel): NIC id i + 1, its addresses. The
+ * link is not owned. 0 or -1 (printed).
+ */
+int cli_stack_add_link(struct cli_stack *cs, const struct cli_opts *o, size_t i,
+                       struct ns_link *link);
 
 /** Forwarding, routes, static neighbours, joins, echo service. 0 or -1 (printed). */
 int cli_stack_configure(struct cli_stack *cs, const struct cli_opts *o);

@@ -1,7 +1,8 @@
 /*
- * The stack `run` and `replay` drive: Ethernet NICs over frame devices,
- * addresses, routes, neighbours, groups and the UDP echo service, built
- * the same way whatever the devices are.
+ * The stack `run` and `replay` drive: Ethernet NICs over frame devices or
+ * NICs straight on a raw-IP link (as on TUN), addresses, routes,
+ * neighbours, groups and the UDP echo service, built the same way whatever
+ * the devices are.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,7 +38,6 @@ int cli_stack_add_iface(struct cli_stack *cs, const struct cli_opts *o, size_t i
                         struct ns_frame_dev *dev, struct ns_pcap *capture, bool promiscuous)
 {
         const struct cli_iface *f = &o->ifaces[i];
-        char what[96];
         cs->dev[i] = dev;
         cs->n = i + 1;
         if (capture) {
@@ -54,8 +54,17 @@ int cli_stack_add_iface(struct cli_stack *cs, const struct cli_opts *o, size_t i
         if (!cs->eth[i])
                 return fail(f->name, NS_ERR_NO_MEMORY);
         ns_eth_set_promiscuous(cs->eth[i], promiscuous);
+        return cli_stack_add_link(cs, o, i, ns_eth_link(cs->eth[i]));
+}
+
+int cli_stack_add_link(struct cli_stack *cs, const struct cli_opts *o, size_t i,
+                       struct ns_link *link)
+{
+        const struct cli_iface *f = &o->ifaces[i];
+        char what[96];
+        cs->n = i + 1;
         struct ns_nic_config nc = { .name = f->name };
-        int err = ns_nic_create(cs->s, (uint32_t)i + 1, ns_eth_link(cs->eth[i]), &nc);
+        int err = ns_nic_create(cs->s, (uint32_t)i + 1, link, &nc);
         if (err)
                 return fail(f->name, err);
         for (size_t a = 0; a < f->n_addrs; a++) {

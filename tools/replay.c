@@ -2,12 +2,17 @@
  * `netstack replay`: captures in, the frames the stack sends out, on a
  * manual clock that follows the capture's timestamps and a seeded RNG, so
  * the output depends on nothing but the input and the seed.
+ *
+ * Ethernet captures replay on Ethernet interfaces, raw-IP captures (what
+ * tcpdump writes on a TUN device) on raw-IP interfaces; one replay takes
+ * one link type, so that OUT.pcap, which has a single link type, holds
+ * what every interface sent.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <pcap/pcap.h>
 
-#include "cli.h"
+#include "replay.h"
 
 /* Bounds on what one replay reads, and on timer turns while draining. */
 #define MAX_FRAMES     (1u << 20)
@@ -31,7 +36,12 @@ struct replay {
         struct cli_stack cs;
         struct ns_manual_clock clock;
         struct ns_seeded_rng rng;
-        struct ns_frame_channel *fc[CLI_MAX_IFACES];
+        struct replay_link link[CLI_MAX_IFACES];
+        /* The link type of the replay, and the capture that set it. */
+        enum replay_kind kind;
+        const char *kind_file;
+        /* Per interface: packets of its raw capture that are not IPv4. */
+        uint64_t skipped[CLI_MAX_IFACES];
         struct ns_pcap *out;
         struct ns_pcap *capture;
         struct frame *frames;
@@ -50,16 +60,35 @@ static int load(struct replay *r, uint32_t iface, const char *path)
                 fprintf(stderr, "netstack replay: %s: %s\n", path, errbuf);
                 return -1;
         }
-        if (pcap_datalink(p) != DLT_EN10MB) {
-                fprintf(stderr, "netstack replay: %s: not an Ethernet capture (link type %d)\n",
-                        path, pcap_datalink(p));
+        enum replay_kind kind;
+        if (!replay_kind_of(pcap_datalink(p), &kind)) {
+                const char *name = pcap_datalink_val_to_name(pcap_datalink(p));
+                fprintf(stderr,
+                        "netstack replay: %s: link type %d (%s) is neither Ethernet nor raw "
+                        "IPv4 (LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_IPV4)\n",
+                        path, pcap_datalink(p), name ? name : "unknown");
                 pcap_close(p);
                 return -1;
         }
+        if (r->kind_file && kind != r->kind) {
+                fprintf(stderr,
+                        "netstack replay: %s is %s but %s is %s; one replay takes captures "
+                        "of one link type\n",
+                        r->kind_file, replay_kind_name(r->kind), path, replay_kind_name(kind));
+                pcap_close(p);
+                return -1;
+        }
+        r->kind = kind;
+        r->kind_file = path;
         struct pcap_pkthdr *h;
         const u_char *data;
         int rc;
         while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+                /* A raw capture may hold IPv6 too; the stack speaks IPv4 only. */
+                if (kind == REPLAY_RAW && !replay_raw_is_ipv4(data, h->caplen)) {
+                        r->skipped[iface]++;
+                        continue;
+                }
                 if (r->n_frames == MAX_FRAMES || r->bytes + h->caplen > MAX_BYTES) {
                         fprintf(stderr, "netstack replay: %s: too many frames\n", path);
                         pcap_close(p);
@@ -110,7 +139,7 @@ static void collect(struct replay *r)
 {
         for (size_t i = 0; i < r->cs.n; i++) {
                 struct ns_pkt *p;
-                while ((p = ns_frame_channel_read(r->fc[i])) != NULL) {
+                while ((p = replay_link_read(&r->link[i])) != NULL) {
                         ns_pcap_write(r->out, ns_pkt_data(p), ns_pkt_len(p));
                         if (r->capture)
                                 ns_pcap_write(r->capture, ns_pkt_data(p), ns_pkt_len(p));
@@ -151,7 +180,7 @@ static int feed(struct replay *r)
                         advance_to(r, target);
                 if (r->capture)
                         ns_pcap_write(r->capture, f->data, f->len);
-                int err = ns_frame_channel_inject_bytes(r->fc[f->iface], f->data, f->len);
+                int err = replay_link_inject(&r->link[f->iface], f->data, f->len);
                 if (err)
                         fprintf(stderr, "netstack replay: frame %zu: %s\n", k + 1,
                                 ns_strerror(err));
@@ -164,8 +193,8 @@ static int feed(struct replay *r)
 static int open_pcap(struct replay *r, const char *path, struct ns_pcap **out)
 {
         char err[256];
-        int e = ns_pcap_open(NULL, path, NS_PCAP_ETHERNET, ns_manual_clock_as_clock(&r->clock), out,
-                             err, sizeof(err));
+        int e = ns_pcap_open(NULL, path, replay_pcap_linktype(r->kind),
+                             ns_manual_clock_as_clock(&r->clock), out, err, sizeof(err));
         if (e != 0)
                 fprintf(stderr, "netstack replay: %s: %s\n", path, err[0] ? err : ns_strerror(e));
         return e ? -1 : 0;
@@ -187,16 +216,10 @@ static int setup(struct replay *r)
                 return -1;
         if (r->o.pcap_path && open_pcap(r, r->o.pcap_path, &r->capture) != 0)
                 return -1;
-        for (size_t i = 0; i < r->o.n_ifaces; i++) {
-                /* The queue holds what one poll sends; collect() empties it after each. */
-                r->fc[i] = ns_frame_channel_create(NULL, r->o.ifaces[i].mtu, 65536);
-                if (!r->fc[i])
+        /* Interfaces without a capture take the kind of those with one. */
+        for (size_t i = 0; i < r->o.n_ifaces; i++)
+                if (replay_link_attach(&r->link[i], r->kind, &r->cs, &r->o, i) != 0)
                         return -1;
-                /* Promiscuous: the capture was made with another MAC than ours. */
-                if (cli_stack_add_iface(&r->cs, &r->o, i, ns_frame_channel_dev(r->fc[i]), NULL,
-                                        true) != 0)
-                        return -1;
-        }
         if (cli_stack_configure(&r->cs, &r->o) != 0)
                 return -1;
         collect(r);
@@ -213,14 +236,20 @@ int cli_replay(int argc, char **argv)
         int rc = CLI_EXIT_FAIL;
         if (setup(&r) == 0 && feed(&r) == 0) {
                 rc = CLI_EXIT_OK;
-                fprintf(stderr, "netstack replay: %zu frames in, %llu frames out to %s\n",
-                        r.n_frames, (unsigned long long)r.sent, r.o.out_path);
+                fprintf(stderr, "netstack replay: %zu frames in, %llu frames out to %s (%s)\n",
+                        r.n_frames, (unsigned long long)r.sent, r.o.out_path,
+                        replay_kind_name(r.kind));
+                for (size_t i = 0; i < r.o.n_ifaces; i++)
+                        if (r.skipped[i])
+                                fprintf(stderr,
+                                        "netstack replay: %s: %llu non-IPv4 packets skipped\n",
+                                        r.o.ifaces[i].in_file, (unsigned long long)r.skipped[i]);
         }
         if (r.o.stats_path && r.cs.s && cli_write_stats(&r.cs, r.o.stats_path) != 0)
                 rc = CLI_EXIT_FAIL;
         cli_stack_destroy(&r.cs);
         for (size_t i = 0; i < CLI_MAX_IFACES; i++)
-                ns_frame_channel_destroy(r.fc[i]);
+                replay_link_destroy(&r.link[i]);
         ns_pcap_close(r.out);
         ns_pcap_close(r.capture);
         for (size_t i = 0; i < r.n_frames; i++)
