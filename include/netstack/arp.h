@@ -66,7 +66,7 @@ enum ns_arp_state {
         NS_ARP_PROBE,
         /** Resolution gave up; the next packet starts it again. */
         NS_ARP_FAILED,
-        /** Added by ns_arp_add_static(); never expires or changes. */
+        /** Added by ns_arp_add_static(); never expires or changes (a disabled NIC drops it). */
         NS_ARP_STATIC,
         /**
          * A stale entry in use: used as is for NS_ARP_DELAY_FIRST_PROBE_NS,

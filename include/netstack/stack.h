@@ -126,7 +126,12 @@ NS_API int ns_nic_create(struct ns_stack *s, uint32_t id, struct ns_link *link,
 /** Enables a NIC and its protocol endpoints. NS_ERR_UNKNOWN_NIC. */
 NS_API int ns_nic_enable(struct ns_stack *s, uint32_t id);
 
-/** Disables a NIC; received packets are counted and dropped. */
+/**
+ * Disables a NIC; received packets are counted and dropped. Like Linux's
+ * link down, it empties the NIC's neighbour cache, static entries
+ * included, and frees the packets waiting for resolution
+ * (arp.pending_queue_dropped).
+ */
 NS_API int ns_nic_disable(struct ns_stack *s, uint32_t id);
 
 /** Removes a NIC: disables it, drops its routes, detaches its link. */

@@ -396,15 +396,15 @@ void ns__neigh_ifdown(struct ns_nic *nic)
         if (!t)
                 return;
         /*
-         * Linux drops a downed device's neighbours with their arp_queue
-         * (neigh_flush_dev): what was learned may not hold when the link
-         * comes back. Static entries are configuration and stay, as Linux's
-         * neigh_carrier_down keeps NUD_PERMANENT; its admin-down
-         * neigh_ifdown (and gVisor's NIC disable) drop them too.
+         * An administrative link down in Linux (neigh_ifdown, NETDEV_DOWN)
+         * drops every neighbour of the device, NUD_PERMANENT ones included,
+         * with their arp_queue: what was known may not hold when the link
+         * comes back. Only carrier loss (neigh_carrier_down) keeps the
+         * permanent ones; gVisor's NIC disable drops them too.
          */
         for (uint32_t i = 0; i < NS_ARP_MAX_ENTRIES; i++) {
                 struct neigh_entry *e = &t->e[i];
-                if (e->state != 0 && e->state != NS_ARP_STATIC)
+                if (e->state != 0)
                         release(t, e);
         }
 }
