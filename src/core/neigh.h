@@ -25,10 +25,9 @@
  *   FAILED      freed after NS_ARP_GC_STALE_NS; a packet restarts INCOMPLETE.
  *   STATIC      never expires, never learned over.
  *
- * Disabling the NIC (ns__neigh_ifdown) frees every entry but the static
- * ones, with their queued packets, so a NIC enabled again starts from an
- * empty cache (Linux flushes on link down; see ns__neigh_ifdown for the
- * static entries).
+ * Disabling the NIC (ns__neigh_ifdown) frees every entry, static ones
+ * included, with their queued packets, so a NIC enabled again starts from
+ * an empty cache (Linux neigh_ifdown on an administrative link down).
  *
  * Bounds: NS_ARP_MAX_ENTRIES entries (the oldest non-static one is evicted
  * to make room, its queued packets counted in arp.pending_queue_dropped)
@@ -82,7 +81,7 @@ int ns__neigh_output(struct ns_nic *nic, ns_ip4 next_hop, struct ns_pkt *pkt,
 void ns__neigh_learn(struct ns_nic *nic, ns_ip4 ip, const uint8_t mac[6], enum ns_neigh_learn how);
 
 /**
- * The NIC went down: frees every entry but the static ones, cancelling
+ * The NIC went down: frees every entry, static ones included, cancelling
  * their timers; packets waiting for resolution are freed and counted in
  * arp.pending_queue_dropped. NULL-safe (a NIC without a cache).
  */
