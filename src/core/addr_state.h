@@ -101,9 +101,9 @@ struct ns_addr_state {
         uint64_t fast_bloom;
         /*
          * When not NULL, incremented on every change to the entries: one
-         * added, promoted, removed, freed or (un)deprecated. The stack
-         * points it at its route generation (route_table.h), which the send
-         * paths ns__stack_find_route() remembers are checked against.
+         * added, promoted, removed, freed or (un)deprecated. ns_nic_create()
+         * points it at the stack's route generation (route_table.h), which
+         * the paths ns__stack_find_route() remembers are checked against.
          */
         uint64_t *gen;
 };

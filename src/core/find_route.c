@@ -203,22 +203,9 @@ static __attribute__((noinline)) int find_route_slow(struct ns_stack *s, uint32_
         return need_route ? NS_ERR_NO_ROUTE : NS_ERR_NETWORK_UNREACHABLE;
 }
 
-/*
- * Makes every NIC's address table report its changes to s->routes.gen. A
- * NIC created later does not report until the next call, but it changes
- * the NIC count, which everything remembered under gen checks too.
- */
-static void watch_addresses(struct ns_stack *s)
-{
-        for (uint32_t id = 1; id < s->nic_end; id++)
-                if (s->nics[id])
-                        s->nics[id]->addrs.gen = &s->routes.gen;
-}
-
 void ns__route_local_rebuild(struct ns_stack *s)
 {
         struct ns_route_table *t = &s->routes;
-        watch_addresses(s);
         t->local_bloom = 0;
         t->local_loopback = false;
         for (uint32_t id = 1; id < s->nic_end; id++) {
@@ -237,7 +224,6 @@ void ns__route_local_rebuild(struct ns_stack *s)
 static void memo_fill(struct ns_stack *s, uint32_t nic_id, ns_ip4 local, ns_ip4 remote,
                       bool multicast_loop, const struct ns_path *out, uint32_t route_mtu)
 {
-        watch_addresses(s);
         struct ns_route_memo *m = &s->routes.memo;
         m->valid = true;
         m->multicast_loop = multicast_loop;

@@ -68,6 +68,9 @@ int ns_nic_create(struct ns_stack *s, uint32_t id, struct ns_link *link,
         nic->promiscuous = cfg && cfg->promiscuous;
         nic->spoofing = cfg && cfg->spoofing;
         ns__addr_state_init(&nic->addrs, &s->alloc);
+        /* Address changes invalidate what the route table remembers
+         * (route_table.h: struct ns_route_memo, the local-address filter). */
+        nic->addrs.gen = &s->routes.gen;
         if (link->caps & NS_LINK_CAP_RESOLUTION_REQUIRED) {
                 err = ns__neigh_table_create(nic);
                 if (err) {

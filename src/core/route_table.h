@@ -106,9 +106,9 @@ struct ns_route_table {
 struct ns_stack;
 
 /**
- * Rebuilds s->routes.local_bloom and local_loopback from every NIC and
- * makes every NIC's address table report its changes to s->routes.gen
- * (find_route.c). A clear bit of local_bloom then proves, while gen and
+ * Rebuilds s->routes.local_bloom and local_loopback from every NIC
+ * (find_route.c; each NIC's address table reports its changes to
+ * s->routes.gen from ns_nic_create() on). A clear bit of local_bloom then proves, while gen and
  * the NIC count stay, that no NIC has that address or subnet broadcast.
  */
 void ns__route_local_rebuild(struct ns_stack *s);
